@@ -1,0 +1,175 @@
+"""Settings for dindweb. One file; every knob can be set from the environment.
+
+The embedded default (no variables set) is SQLite, the in-memory channel layer and the
+local Docker engine, which is what `make run` gives on a fresh machine.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.getenv("DINDWEB_STATE_DIR", BASE_DIR / "var"))
+
+
+def envbool(name, default="False"):
+    return os.getenv(name, default).lower() in ("1", "true", "yes", "on")
+
+
+def envint(name, default):
+    return int(os.getenv(name, default))
+
+
+def envlist(name, default=""):
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = os.getenv("SECRET_KEY", "dev-only-insecure-key-set-SECRET_KEY-in-production")
+DEBUG = envbool("DEBUG", "False")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_htmx",
+    "template_partials",
+    "django_tasks",
+    "django_tasks_db",
+    "environments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "dindweb.urls"
+ASGI_APPLICATION = "dindweb.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "environments.context_processors.engine_banner",
+            ],
+        },
+    },
+]
+
+# SQLite by default. WAL and IMMEDIATE transactions let the web process and the
+# background workers write at the same time without "database is locked" errors.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+if os.getenv("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": STATE_DIR / "dindweb.sqlite3",
+            "OPTIONS": SQLITE_OPTIONS,
+            # Tests use a file too: background worker threads need to see the test data.
+            "TEST": {"NAME": STATE_DIR / "test-dindweb.sqlite3"},
+        }
+    }
+
+if os.getenv("REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Background work (creating, starting, stopping environments) is queued in the database,
+# so it survives a restart and any number of worker processes can share the queue.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Worker threads run inside the web process in the embedded default; a larger set-up
+# sets this to 0 and runs `python manage.py run_workers` as processes of their own.
+DINDWEB_INPROCESS_WORKERS = envint("DINDWEB_INPROCESS_WORKERS", 4)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "environment_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = STATE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "node_modules")]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "environments.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "dindweb API",
+    "DESCRIPTION": "Nested Docker environments: create, start, stop, exec, delete.",
+    "VERSION": "1",
+}
+
+# --- Docker -------------------------------------------------------------------------
+# The engine of the default host, created by migrate; DOCKER_HOST is honoured.
+DINDWEB_DEFAULT_ENGINE_URL = os.getenv("DOCKER_HOST", "unix:///var/run/docker.sock")
+# The image environments run. `dindweb/dind` is built offline by `make images`;
+# where a registry is reachable, `docker:dind` works as well.
+DINDWEB_DIND_IMAGE = os.getenv("DINDWEB_DIND_IMAGE", "dindweb/dind:latest")
+# Host images loaded into every new environment (they must also be on the allow-list).
+DINDWEB_DEFAULT_PRELOADS = envlist("DINDWEB_DEFAULT_PRELOADS", "dindweb/busybox:latest")
+# Seconds to wait for a new environment's nested daemon to answer.
+DINDWEB_READY_TIMEOUT = envint("DINDWEB_READY_TIMEOUT", 60)
+# Bound on every call to the engine, so no request hangs on a stuck engine.
+DINDWEB_ENGINE_TIMEOUT = envint("DINDWEB_ENGINE_TIMEOUT", 30)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "environments": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    },
+}

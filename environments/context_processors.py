@@ -1,0 +1,2 @@
+def engine_banner(request):
+    return {}
