@@ -173,3 +173,17 @@ LOGGING = {
         "environments": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     },
 }
+
+# Labels every engine object with this name, so that reconcile only ever touches what
+# this installation made (the test suite uses its own, and can share an engine with a
+# running dashboard).
+DINDWEB_INSTANCE = os.getenv("DINDWEB_INSTANCE", "default")
+
+# Bounds on what one environment may ask for (per-user quotas narrow these further).
+DINDWEB_DEFAULTS = {"cpus": 1, "memory_mb": 1024, "pids_limit": 2048, "lifetime_minutes": 240}
+DINDWEB_MAX_CPUS = float(os.getenv("DINDWEB_MAX_CPUS", "4"))
+DINDWEB_MIN_MEMORY_MB = 256
+DINDWEB_MAX_MEMORY_MB = envint("DINDWEB_MAX_MEMORY_MB", 8192)
+DINDWEB_MAX_LIFETIME_MINUTES = envint("DINDWEB_MAX_LIFETIME_MINUTES", 7 * 24 * 60)
+DINDWEB_MAX_EXEC_TIMEOUT = 600
+WHITENOISE_USE_FINDERS = True  # serve static files straight from static/ and node_modules/

@@ -174,6 +174,9 @@ class Engine:
         )
         return network.id
 
+    def network_exists(self, name: str) -> bool:
+        return any(n.name == name for n in self._call(self.client.networks.list, names=[name]))
+
     def remove_network(self, name_or_id: str) -> None:
         try:
             network = self._call(self.client.networks.get, name_or_id)
@@ -186,6 +189,13 @@ class Engine:
             return self._call(self.client.volumes.get, name).name
         except NotFound:
             return self._call(self.client.volumes.create, name=name, labels=labels).name
+
+    def volume_exists(self, name: str) -> bool:
+        try:
+            self._call(self.client.volumes.get, name)
+            return True
+        except NotFound:
+            return False
 
     def remove_volume(self, name: str) -> None:
         try:
@@ -226,6 +236,9 @@ class Engine:
         except NotFound:
             return None
         return container.status
+
+    def container_id(self, name: str) -> str:
+        return self._call(self.client.containers.get, name).id
 
     def container_ip(self, name_or_id: str, network: str) -> str | None:
         container = self._call(self.client.containers.get, name_or_id)

@@ -1,1 +1,18 @@
-urlpatterns = []
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from . import views
+
+urlpatterns = [
+    path("v1/environments/", views.EnvironmentListView.as_view(), name="api_environments"),
+    path("v1/environments/<int:pk>/", views.EnvironmentDetailView.as_view(), name="api_environment"),
+    path("v1/environments/<int:pk>/exec/", views.EnvironmentExecView.as_view(), name="api_environment_exec"),
+    path("v1/environments/<int:pk>/containers/", views.NestedContainerListView.as_view(),
+         name="api_environment_containers"),
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+]
+urlpatterns += [
+    path(f"v1/environments/<int:pk>/{action}/", views.EnvironmentActionView.as_view(action=action),
+         name=f"api_environment_{action}")
+    for action in ("start", "stop", "restart")
+]

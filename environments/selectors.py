@@ -1,0 +1,73 @@
+"""Reads: which environments a user may see, and what runs inside one.
+
+Every view, API endpoint and (later) websocket consumer asks `environment_for_user`,
+so the rule of who sees what lives in one place.
+"""
+
+import json
+
+from django.http import Http404
+
+from .engine import EngineError
+from .errors import Conflict
+from .hosts import engine_for
+from .models import Environment
+
+
+def environments_visible_to(user):
+    if not user.is_authenticated:
+        return Environment.objects.none()
+    queryset = Environment.objects.select_related("owner", "host")
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(owner=user)
+
+
+def environment_for_user(user, pk) -> Environment:
+    """The environment, or Http404 when it does not exist or `user` may not see it
+    (the same answer for both, so ids cannot be probed)."""
+    try:
+        return environments_visible_to(user).get(pk=int(pk))
+    except (Environment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such environment.") from None
+
+
+def _json_lines(text: str) -> list[dict]:
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return rows
+
+
+def _inside(environment: Environment, cmd: list[str]) -> list[dict]:
+    if environment.status != Environment.Status.RUNNING:
+        raise Conflict(f"The environment is {environment.status}: what runs inside shows once it is running.")
+    result = engine_for(environment.host).exec(environment.container_id, cmd, timeout=20)
+    if result.exit_code != 0:
+        raise EngineError(f"The nested Docker daemon did not answer: {result.output.strip()}.")
+    return _json_lines(result.output)
+
+
+def nested_containers(environment: Environment) -> list[dict]:
+    rows = _inside(environment, ["docker", "ps", "--all", "--no-trunc", "--format", "{{json .}}"])
+    return [
+        {"id": row.get("ID", "")[:12], "name": row.get("Names", ""), "image": row.get("Image", ""),
+         "command": row.get("Command", "").strip('"'), "state": row.get("State", ""),
+         "status": row.get("Status", ""), "ports": row.get("Ports", ""),
+         "created": row.get("CreatedAt", "")}
+        for row in rows
+    ]
+
+
+def nested_images(environment: Environment) -> list[dict]:
+    rows = _inside(environment, ["docker", "images", "--format", "{{json .}}"])
+    return [
+        {"id": row.get("ID", ""), "repository": row.get("Repository", ""), "tag": row.get("Tag", ""),
+         "size": row.get("Size", "")}
+        for row in rows
+    ]

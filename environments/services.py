@@ -1,0 +1,175 @@
+"""What users ask of environments: checked here, written here, handed to the background.
+
+Each service validates its input, writes the database in one transaction and queues the
+engine work (environments/tasks.py) to run after the commit; none waits for the engine
+except `environment_exec`, whose caller wants the command's output.
+"""
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import tasks
+from .engine import EngineUnavailable, ExecResult
+from .errors import Conflict, InvalidRequest
+from .hosts import default_host, engine_for
+from .models import NAME_VALIDATOR, AllowedImage, Environment
+
+Status = Environment.Status
+
+
+def allowed_images() -> list[str]:
+    """Host images users may preload: the admin's allow-list plus the default preloads."""
+    listed = list(AllowedImage.objects.values_list("reference", flat=True))
+    return sorted(set(listed) | set(settings.DINDWEB_DEFAULT_PRELOADS))
+
+
+def default_preloads() -> list[str]:
+    return list(settings.DINDWEB_DEFAULT_PRELOADS)
+
+
+def _clean_name(name) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequest("Give the environment a name.")
+    name = name.strip()
+    if len(name) > 40:
+        raise InvalidRequest("The name is too long: use at most 40 characters.")
+    try:
+        NAME_VALIDATOR(name)
+    except ValidationError as exc:
+        raise InvalidRequest(exc.messages[0]) from exc
+    return name
+
+
+def _clean_number(value, *, label: str, low, high, kind=float):
+    """A number from JSON or a form field, checked against its bounds."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidRequest(f"{label} must be a number.") from None
+    if kind is int:
+        if not number.is_integer():
+            raise InvalidRequest(f"{label} must be a whole number.")
+        number = int(number)
+    if not low <= number <= high:  # also refuses NaN
+        raise InvalidRequest(f"{label} must be between {low:g} and {high:g}.")
+    return number
+
+
+def _clean_preload(preload, engine) -> list[str]:
+    if preload is None:
+        return default_preloads()
+    if not isinstance(preload, list) or not all(isinstance(item, str) for item in preload):
+        raise InvalidRequest("Preload must be a list of image names.")
+    allowed = allowed_images()
+    chosen = []
+    for reference in preload:
+        reference = reference.strip()
+        if reference not in allowed:
+            raise InvalidRequest(
+                f"The image {reference or '(empty)'} is not on the list of images that can be preloaded."
+            )
+        if not engine.image_exists(reference):
+            raise InvalidRequest(f"The image {reference} is not on the Docker host.")
+        if reference not in chosen:
+            chosen.append(reference)
+    return chosen
+
+
+def environment_create(
+    *, owner, name, cpus=None, memory_mb=None, lifetime_minutes=None, preload=None
+) -> Environment:
+    """Record a new environment as creating and queue its provisioning."""
+    defaults = settings.DINDWEB_DEFAULTS
+    name = _clean_name(name)
+    cpus = _clean_number(defaults["cpus"] if cpus is None else cpus, label="CPUs",
+                         low=0.1, high=settings.DINDWEB_MAX_CPUS)
+    memory_mb = _clean_number(defaults["memory_mb"] if memory_mb is None else memory_mb,
+                              label="Memory (MB)", low=settings.DINDWEB_MIN_MEMORY_MB,
+                              high=settings.DINDWEB_MAX_MEMORY_MB, kind=int)
+    lifetime = _clean_number(
+        defaults["lifetime_minutes"] if lifetime_minutes is None else lifetime_minutes,
+        label="Lifetime (minutes)", low=1, high=settings.DINDWEB_MAX_LIFETIME_MINUTES, kind=int,
+    )
+    host = default_host()
+    engine = engine_for(host)
+    if not engine.ping():
+        raise EngineUnavailable(f"The Docker engine at {host.engine_url} is not answering.")
+    images = _clean_preload(preload, engine)
+    if Environment.objects.filter(owner=owner, name=name).exists():
+        raise Conflict(f"You already have an environment named {name}.")
+
+    now = timezone.now()
+    environment = Environment(
+        owner=owner, host=host, name=name, key=secrets.token_hex(6),
+        cpus=Decimal(str(round(cpus, 2))), memory_mb=memory_mb,
+        pids_limit=defaults["pids_limit"], preload=images, status=Status.CREATING,
+        status_detail="Waiting for a worker.", expires_at=now + timedelta(minutes=lifetime),
+    )
+    try:
+        with transaction.atomic():
+            environment.save()
+            transaction.on_commit(lambda: tasks.provision_environment.enqueue(environment.pk))
+    except IntegrityError:
+        # Two requests raced for the same name; the unique constraint decided.
+        raise Conflict(f"You already have an environment named {name}.") from None
+    return environment
+
+
+def _move(environment: Environment, allowed: tuple, to: str, detail: str) -> None:
+    """Change status only from an allowed one, atomically, so that two clicks (or two
+    processes) never queue the same work twice."""
+    changed = Environment.objects.filter(pk=environment.pk, status__in=allowed).update(
+        status=to, status_detail=detail
+    )
+    if not changed:
+        environment.refresh_from_db(fields=["status"])
+        raise Conflict(f"The environment is {environment.status}: that cannot be done now.")
+    environment.status, environment.status_detail = to, detail
+
+
+def environment_start(*, environment: Environment) -> None:
+    _move(environment, (Status.STOPPED, Status.ERROR), Status.STARTING, "Starting.")
+    transaction.on_commit(lambda: tasks.start_environment.enqueue(environment.pk))
+
+
+def environment_stop(*, environment: Environment) -> None:
+    _move(environment, (Status.RUNNING, Status.ERROR), Status.STOPPING, "Stopping.")
+    transaction.on_commit(lambda: tasks.stop_environment.enqueue(environment.pk))
+
+
+def environment_restart(*, environment: Environment) -> None:
+    _move(environment, (Status.RUNNING, Status.ERROR), Status.STARTING, "Restarting.")
+    transaction.on_commit(lambda: tasks.start_environment.enqueue(environment.pk, restart=True))
+
+
+def environment_delete(*, environment: Environment) -> None:
+    """Mark for deletion; the background removes container, network, volume, then the row.
+
+    Allowed in every status but deleting: deleting one that is still creating stops
+    its provisioning at the next step, which then cleans up what it made.
+    """
+    allowed = tuple(s for s in Status.values if s != Status.DELETING)
+    _move(environment, allowed, Status.DELETING, "Deleting.")
+    transaction.on_commit(lambda: tasks.delete_environment.enqueue(environment.pk))
+
+
+def environment_exec(*, environment: Environment, cmd, timeout=60) -> ExecResult:
+    """Run a command to its end inside a running environment."""
+    if (not isinstance(cmd, list) or not cmd or len(cmd) > 200
+            or not all(isinstance(part, str) and "\x00" not in part for part in cmd)):
+        raise InvalidRequest("The command must be a non-empty list of strings.")
+    if not cmd[0].strip():
+        raise InvalidRequest("The command's first word names the program to run.")
+    timeout = _clean_number(timeout, label="The timeout", low=1,
+                            high=settings.DINDWEB_MAX_EXEC_TIMEOUT, kind=int)
+    if environment.status != Status.RUNNING:
+        raise Conflict(f"The environment is {environment.status}: start it before running commands.")
+    return engine_for(environment.host).exec(environment.container_id, cmd, timeout=timeout)

@@ -1,0 +1,119 @@
+"""Dashboard pages (htmx). Thin: each view asks a selector who may see what, calls a
+service for any change, and turns a refusal into a message with a 4xx status."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from . import selectors, services
+from .engine import EngineError
+from .errors import DindwebError, http_status
+from .forms import SIZES, EnvironmentForm
+
+
+def _form_context(form: EnvironmentForm) -> dict:
+    chosen = form.data.getlist("preload") if form.is_bound else services.default_preloads()
+    return {"form": form, "sizes": SIZES, "images": services.allowed_images(), "chosen": chosen}
+
+
+@login_required
+@require_GET
+def environment_list(request):
+    environments = list(selectors.environments_visible_to(request.user).filter(owner=request.user))
+    context = {"environments": environments, "any_busy": any(e.is_busy for e in environments),
+               **_form_context(EnvironmentForm())}
+    if request.htmx and request.GET.get("fragment") == "rows":
+        return render(request, "environments/list.html#rows", context)
+    return render(request, "environments/list.html", context)
+
+
+@login_required
+@require_POST
+def environment_create(request):
+    form = EnvironmentForm(request.POST)
+    error, status = None, 400
+    if form.is_valid():
+        try:
+            environment = services.environment_create(owner=request.user, **form.service_arguments())
+        except (DindwebError, EngineError) as exc:
+            error, status = str(exc), http_status(exc)
+        else:
+            messages.success(request, f"Creating {environment.name}: it will be ready in a few seconds.")
+            url = reverse("environment_detail", args=[environment.pk])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    else:
+        error = form.first_error()
+    context = {"error": error, **_form_context(form)}
+    template = "environments/list.html#create-form" if request.htmx else "environments/create_failed.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def environment_detail(request, pk):
+    environment = selectors.environment_for_user(request.user, pk)
+    return render(request, "environments/detail.html", {"environment": environment})
+
+
+@login_required
+@require_GET
+def environment_status(request, pk):
+    """The status panel alone; the page polls it while background work is under way."""
+    environment = selectors.environment_for_user(request.user, pk)
+    response = render(request, "environments/detail.html#status", {"environment": environment})
+    if request.GET.get("was") != environment.status:
+        # Tell the rest of the page (the "Inside" panel) to load again.
+        trigger_client_event(response, "status-changed")
+    return response
+
+
+@login_required
+@require_GET
+def environment_inside(request, pk):
+    """Nested containers and images, loaded after the page so that a slow or stopped
+    engine never holds the page itself."""
+    environment = selectors.environment_for_user(request.user, pk)
+    context = {"environment": environment, "loaded": True}
+    try:
+        context["containers"] = selectors.nested_containers(environment)
+        context["images"] = selectors.nested_images(environment)
+    except (DindwebError, EngineError) as exc:
+        context["inside_error"] = str(exc)
+    return render(request, "environments/detail.html#inside", context)
+
+
+ACTIONS = {
+    "start": (services.environment_start, "Starting {name}."),
+    "stop": (services.environment_stop, "Stopping {name}."),
+    "restart": (services.environment_restart, "Restarting {name}."),
+    "delete": (services.environment_delete, "Deleting {name}."),
+}
+
+
+@login_required
+@require_POST
+def environment_action(request, pk, action):
+    environment = selectors.environment_for_user(request.user, pk)
+    service, done = ACTIONS[action]
+    try:
+        service(environment=environment)
+    except (DindwebError, EngineError) as exc:
+        messages.error(request, str(exc))
+        status = http_status(exc)
+    else:
+        messages.success(request, done.format(name=environment.name))
+        status = 200
+    url = reverse("environment_list") if action == "delete" and status == 200 \
+        else reverse("environment_detail", args=[pk])
+    if request.htmx:
+        # htmx follows HX-Redirect whatever the status, so a refusal keeps its 4xx.
+        response = HttpResponseClientRedirect(url)
+        response.status_code = status
+        return response
+    if status != 200:
+        # A plain form post that was refused: show the page again with the message.
+        return render(request, "environments/detail.html", {"environment": environment}, status=status)
+    return redirect(url)
