@@ -11,6 +11,8 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.getenv("DINDWEB_STATE_DIR", BASE_DIR / "var"))
+# The database, logs and built files live here; collected static files too.
+(STATE_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)
 
 
 def envbool(name, default="False"):

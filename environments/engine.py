@@ -154,6 +154,14 @@ class Engine:
         except NotFound:
             return False
 
+    def image_labels(self, name: str) -> dict | None:
+        """The image's labels, or None when the image is not on this engine."""
+        try:
+            image = self._call(self.client.images.get, name)
+        except NotFound:
+            return None
+        return image.labels or {}
+
     def import_rootfs(self, tar_path: str, repository: str, tag: str, changes: list[str]) -> None:
         self._call(
             self.client.api.import_image_from_file,
@@ -208,7 +216,7 @@ class Engine:
 
     def create_environment_container(
         self, *, name: str, image: str, hostname: str, network: str, volume: str,
-        labels: dict, limits: Limits, profile_options: dict,
+        labels: dict, limits: Limits, options: dict,
     ) -> str:
         """Create and start an environment's DinD container; returns its id."""
         memory = f"{limits.memory_mb}m"
@@ -225,7 +233,7 @@ class Engine:
             memswap_limit=memory,  # equal: no swap beyond the memory limit
             nano_cpus=int(limits.cpus * 1_000_000_000),
             pids_limit=limits.pids,
-            **profile_options,
+            **options,
         )
         return container.id
 

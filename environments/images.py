@@ -17,7 +17,10 @@ from django.conf import settings
 from .engine import Engine
 
 ENTRYPOINT = Path(settings.BASE_DIR) / "images" / "dind" / "entrypoint.sh"
-DIND_PACKAGES = "docker.io,iptables,ca-certificates,procps,bash,coreutils,less,nano,curl"
+DIND_PACKAGES = "docker.io,iptables,ca-certificates,procps,bash,coreutils,less,nano,curl,tini"
+# Raised whenever what the builders make changes: an image with another version (or
+# none, as a pulled docker:dind) is rebuilt by `make images`.
+IMAGE_VERSION = "2"
 
 
 class ImageBuildError(Exception):
@@ -74,7 +77,8 @@ def build_busybox(engine: Engine, reference: str, workdir: Path, say) -> None:
     (rootfs / "etc" / "group").write_text("root:x:0:\n")
     say("  busybox and its applets copied")
     _import(engine, rootfs, reference,
-            ['CMD ["sh"]', "ENV PATH=/bin", "LABEL dindweb.image=busybox"], say)
+            ['CMD ["sh"]', "ENV PATH=/bin", "LABEL dindweb.image=busybox",
+             f"LABEL dindweb.image.version={IMAGE_VERSION}"], say)
     shutil.rmtree(rootfs, ignore_errors=True)
 
 
@@ -97,11 +101,13 @@ def build_dind(engine: Engine, reference: str, workdir: Path, say) -> None:
     shutil.copy2(ENTRYPOINT, target)
     target.chmod(0o755)
     _import(engine, rootfs, reference, [
-        'ENTRYPOINT ["/usr/local/bin/dindweb-entrypoint"]',
+        # tini as PID 1 reaps what exec'd commands leave behind; dockerd does not.
+        'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/dindweb-entrypoint"]',
         "VOLUME /var/lib/docker",
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "WORKDIR /root",
         "LABEL dindweb.image=dind",
+        f"LABEL dindweb.image.version={IMAGE_VERSION}",
     ], say)
     shutil.rmtree(rootfs, ignore_errors=True)
 
@@ -119,7 +125,8 @@ def ensure_images(engine: Engine, wanted: dict[str, str], say=print, force=False
     workdir = Path(settings.STATE_DIR) / "build"
     workdir.mkdir(parents=True, exist_ok=True)
     for builder, reference in wanted.items():
-        if not force and engine.image_exists(reference):
+        labels = engine.image_labels(reference)
+        if not force and labels is not None and labels.get("dindweb.image.version") == IMAGE_VERSION:
             say(f"Image {reference}: present.")
             continue
         say(f"Image {reference}: building ...")

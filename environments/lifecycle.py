@@ -105,7 +105,7 @@ def _bring_up(environment: Environment, engine, progress: Progress, made: list) 
             network=name, volume=volume, labels=tags,
             limits=Limits(cpus=float(environment.cpus), memory_mb=environment.memory_mb,
                           pids=environment.pids_limit),
-            profile_options=profiles.container_options(environment.host.profile),
+            options={**profiles.container_options(environment.host.profile), **_image_options(engine)},
         )
     else:
         if state != "running":
@@ -119,6 +119,16 @@ def _bring_up(environment: Environment, engine, progress: Progress, made: list) 
     version = engine.wait_nested_daemon(container_id, timeout=settings.DINDWEB_READY_TIMEOUT)
     progress.done("Docker daemon", f"Docker {version}")
     return version
+
+
+def _image_options(engine) -> dict:
+    """Our image's entrypoint starts dockerd on its unix socket only. Any other DinD image
+    (docker:dind) is told the same explicitly: its own entrypoint would also listen on
+    TCP 2375, and it has no init to reap what exec'd commands leave behind."""
+    labels = engine.image_labels(settings.DINDWEB_DIND_IMAGE) or {}
+    if labels.get("dindweb.image") == "dind":
+        return {}
+    return {"command": ["dockerd", "--host=unix:///var/run/docker.sock"], "init": True}
 
 
 def remove_objects(engine, things: list, *, quiet: bool = True) -> None:
