@@ -152,6 +152,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "dindweb API",
     "DESCRIPTION": "Nested Docker environments: create, start, stop, exec, delete.",
     "VERSION": "1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Docker -------------------------------------------------------------------------

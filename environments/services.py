@@ -84,7 +84,7 @@ def _clean_preload(preload, engine) -> list[str]:
 
 
 def environment_create(
-    *, owner, name, cpus=None, memory_mb=None, lifetime_minutes=None, preload=None
+    *, owner, name=None, cpus=None, memory_mb=None, lifetime_minutes=None, preload=None
 ) -> Environment:
     """Record a new environment as creating and queue its provisioning."""
     defaults = settings.DINDWEB_DEFAULTS

@@ -1,0 +1,138 @@
+"""Every endpoint, tried as the owner, as another user and anonymously.
+
+The table names every route the project declares (Django's own admin and login views
+aside): a new route without a row here fails `test_every_route_has_a_row`.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .conftest import PASSWORD, api_client_for, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LOGIN = "/accounts/login/"
+
+# name: (method, kwargs needed, owner's status, another user's status, anonymous status)
+# The owner's environment is running; "start" on it is refused with 409, which shows
+# the owner got past the check of who is asking.
+ROUTES = {
+    "environment_list": ("get", False, 200, 200, LOGIN),
+    "environment_create": ("post", False, 400, 400, LOGIN),
+    "environment_detail": ("get", True, 200, 404, LOGIN),
+    "environment_status": ("get", True, 200, 404, LOGIN),
+    "environment_inside": ("get", True, 200, 404, LOGIN),
+    "environment_action:start": ("post", True, 409, 404, LOGIN),
+    "environment_action:stop": ("post", True, 409, 404, LOGIN),  # tried after the stop below
+    "environment_action:restart": ("post", True, 409, 404, LOGIN),
+    "environment_action:delete": ("post", True, 302, 404, LOGIN),
+    "api_environments": ("get", False, 200, 200, 401),
+    "api_environments:post": ("post", False, 400, 400, 401),
+    "api_environment": ("get", True, 200, 404, 401),
+    "api_environment:delete": ("delete", True, 409, 404, 401),  # owner: already deleting
+    "api_environment_exec": ("post", True, 200, 404, 401),
+    "api_environment_containers": ("get", True, 200, 404, 401),
+    "api_environment_start": ("post", True, 409, 404, 401),
+    "api_environment_stop": ("post", True, 202, 404, 401),
+    "api_environment_restart": ("post", True, 409, 404, 401),
+    "api_schema": ("get", False, 200, 200, 401),
+}
+# Run in this order for the owner: reads first, then stop, then what a stopped
+# environment refuses, and the delete last.
+OWNER_ORDER = [
+    "environment_list", "environment_create", "environment_detail", "environment_status",
+    "environment_inside", "api_environments", "api_environments:post", "api_environment",
+    "api_environment_exec", "api_environment_containers", "api_environment_start",
+    "environment_action:start", "api_environment_stop", "environment_action:stop",
+    "api_environment_restart", "environment_action:restart", "api_schema",
+    "environment_action:delete", "api_environment:delete",
+]
+DJANGO_OWN = {"login", "logout", "password_change", "password_change_done", "password_reset",
+              "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+
+
+def declared_route_names(patterns=None, namespace=""):
+    names = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            names |= declared_route_names(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(pattern.name)
+    return names - DJANGO_OWN
+
+
+def test_every_route_has_a_row():
+    covered = {key.split(":")[0] for key in ROUTES}
+    assert declared_route_names() - covered == set()
+
+
+def request(client, key, environment_pk):
+    method, needs_pk, *_ = ROUTES[key]
+    name, _, variant = key.partition(":")
+    kwargs = {"pk": environment_pk} if needs_pk else {}
+    if name == "environment_action":
+        kwargs["action"] = variant
+    url = reverse(name, kwargs=kwargs)
+    if name == "api_environment_exec":
+        return client.post(url, {"cmd": ["true"]}, content_type="application/json")
+    if name in ("api_environments",) and method == "post":
+        return client.post(url, {"name": "Not A Valid Name"}, content_type="application/json")
+    return getattr(client, method)(url)
+
+
+def check(response, expected):
+    if isinstance(expected, str):
+        assert response.status_code == 302 and response["Location"].startswith(expected), response
+    else:
+        assert response.status_code == expected, (response.status_code, response.content[:300])
+
+
+@pytest.fixture
+def running(alice, make_environment):
+    return make_environment(alice, name="guarded")
+
+
+def test_another_user_and_anonymous_are_turned_away(running, bob):
+    other, anonymous = Client(), Client()
+    other.login(username=bob.username, password=PASSWORD)
+    other_api = api_client_for(bob)
+    for key, (_, _, _, as_other, as_anonymous) in ROUTES.items():
+        client = other_api if key.startswith("api_") else other
+        check(request(client, key, running.pk), as_other)
+        check(request(anonymous, key, running.pk), as_anonymous)
+    running.refresh_from_db()
+    assert running.status == "running"  # nothing they tried changed it
+
+
+def test_the_owner_gets_through(running, alice):
+    pages = Client()
+    pages.login(username=alice.username, password=PASSWORD)
+    api = api_client_for(alice)
+    for key in OWNER_ORDER:
+        if key == "environment_action:stop":
+            wait_for(running, "stopped")
+        client = api if key.startswith("api_") else pages
+        check(request(client, key, running.pk), ROUTES[key][2])
+
+
+def test_the_api_answers_anonymous_callers_with_a_sentence(client):
+    response = client.get("/api/v1/environments/")
+    assert response.status_code == 401
+    assert response.json() == {"error": "Log in, or send an API token as 'Authorization: Token KEY'."}
+
+
+def test_a_bad_token_is_refused(db):
+    api = Client(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = api.get("/api/v1/environments/")
+    assert response.status_code == 401
+    assert response.json() == {"error": "That API token is not valid."}
+
+
+def test_the_admin_is_for_staff_only(alice):
+    pages = Client()
+    pages.login(username=alice.username, password=PASSWORD)
+    response = pages.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
