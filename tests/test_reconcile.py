@@ -8,6 +8,7 @@ from django_tasks_db.models import DBTaskResult
 
 from django_tasks.base import TaskResultStatus
 from environments import services
+from environments.models import DockerHost
 from environments.reconcile import reconcile
 from environments.workers import WorkerPool
 
@@ -32,7 +33,9 @@ def test_it_removes_labelled_objects_that_have_no_environment(engine, local_host
     try:
         call_command("reconcile")
         output = capsys.readouterr().out
-        assert "removed orphan container dindweb-orphan" in output
+        seen = (list(DockerHost.objects.values_list("name", "engine_url", "enabled")),
+                {kind: [i["name"] for i in items] for kind, items in engine.labelled("test").items()})
+        assert "removed orphan container dindweb-orphan" in output, seen
         assert "removed orphan network dindweb-orphan-net" in output
         assert "removed orphan volume dindweb-orphan-vol" in output
         assert engine.container_status("dindweb-orphan") is None
