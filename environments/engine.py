@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import docker
 import docker.errors
+import docker.utils.socket as docker_socket
 import requests.exceptions
 from django.conf import settings
 
@@ -55,6 +56,48 @@ class ExecResult:
     exit_code: int
     output: str
     truncated: bool = False
+
+
+STDOUT, STDERR = docker_socket.STDOUT, docker_socket.STDERR
+
+
+class RawStream:
+    """A hijacked engine connection (an exec's or a log's), read by one thread.
+
+    close() may be called from any thread: it shuts the socket down, so a reader blocked
+    in recv() wakes up at once and its thread ends.
+    """
+
+    def __init__(self, response_socket, tty: bool):
+        self._socket = getattr(response_socket, "_sock", response_socket)
+        self.tty = tty
+
+    def read(self, size: int = 65536) -> bytes:
+        """Raw bytes (a TTY stream); b"" at the end."""
+        try:
+            return self._socket.recv(size)
+        except OSError:
+            return b""
+
+    def frames(self):
+        """(stream, bytes) pairs of a multiplexed stream, stream being STDOUT or STDERR."""
+        try:
+            yield from docker_socket.frames_iter(self._socket, self.tty)
+        except OSError:
+            return
+
+    def send(self, data: bytes) -> None:
+        try:
+            self._socket.sendall(data)
+        except OSError:
+            pass  # the other side is gone; the reader sees the end and reports it
+
+    def close(self) -> None:
+        try:
+            self._socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._socket.close()
 
 
 _clients: dict[tuple, docker.DockerClient] = {}
@@ -311,6 +354,46 @@ class Engine:
         output = b"".join(chunks).decode("utf-8", errors="replace")
         return ExecResult(exit_code=exit_code if exit_code is not None else -1,
                           output=output, truncated=truncated)
+
+    def open_exec(self, container: str, cmd: list[str], *, tty: bool,
+                  environment: dict | None = None) -> tuple[str, RawStream]:
+        """Start a command with its input and output on a socket of their own."""
+        api = _client(self.url, self.tls, timeout=None).api
+        try:
+            exec_id = api.exec_create(container, cmd, stdin=tty, tty=tty,
+                                      environment=environment or {})["Id"]
+            raw = api.exec_start(exec_id, tty=tty, socket=True)
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, self.url) from exc
+        return exec_id, RawStream(raw, tty=tty)
+
+    def resize_exec(self, exec_id: str, *, rows: int, cols: int) -> None:
+        self._call(self.client.api.exec_resize, exec_id, height=rows, width=cols)
+
+    def exec_exit_code(self, exec_id: str) -> int | None:
+        return self._call(self.client.api.exec_inspect, exec_id).get("ExitCode")
+
+    def container_log_stream(self, container: str, *, tail: int | str, follow: bool = True) -> RawStream:
+        """Follow a container's own log (for an environment: its nested dockerd's).
+
+        docker-py's logs() merges stdout and stderr; the raw response keeps them apart.
+        """
+        api = _client(self.url, self.tls, timeout=None).api
+        params = {"stdout": 1, "stderr": 1, "follow": int(follow), "timestamps": 1, "tail": tail}
+        try:
+            response = api._get(api._url("/containers/{0}/logs", container), params=params, stream=True)
+            api._raise_for_status(response)
+            return RawStream(api._get_raw_response_socket(response), tty=False)
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, self.url) from exc
+
+    def container_stats(self, container: str):
+        """A container's resource figures, one dict about every second, until it stops."""
+        api = _client(self.url, self.tls, timeout=None).api
+        try:
+            yield from api.stats(container, decode=True, stream=True)
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, self.url) from exc
 
     def wait_nested_daemon(self, container: str, timeout: float) -> str:
         """Wait until the nested dockerd answers; returns its version."""

@@ -9,7 +9,7 @@ import json
 from django.http import Http404
 
 from .engine import EngineError
-from .errors import Conflict
+from .errors import Conflict, NotAllowed
 from .hosts import engine_for
 from .models import Environment
 
@@ -30,6 +30,26 @@ def environment_for_user(user, pk) -> Environment:
         return environments_visible_to(user).get(pk=int(pk))
     except (Environment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such environment.") from None
+
+
+def environment_for_stream(user, pk) -> Environment:
+    """For websockets, which answer with close codes: Http404 when there is no such
+    environment, NotAllowed when the user may not see it."""
+    try:
+        return environments_visible_to(user).get(pk=int(pk))
+    except (Environment.DoesNotExist, ValueError, TypeError):
+        if user.is_authenticated and Environment.objects.filter(pk=pk).exists():
+            raise NotAllowed("You are not allowed to see this environment.") from None
+        if not user.is_authenticated:
+            raise NotAllowed("Log in to see this environment.") from None
+        raise Http404("No such environment.") from None
+
+
+def nested_container_exists(environment: Environment, reference: str) -> bool:
+    result = engine_for(environment.host).exec(
+        environment.container_id, ["docker", "inspect", "--type", "container", "--format", "{{.Id}}", reference],
+        timeout=20)
+    return result.exit_code == 0
 
 
 def _json_lines(text: str) -> list[dict]:
