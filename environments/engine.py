@@ -17,6 +17,7 @@ import docker
 import docker.errors
 import docker.utils.socket as docker_socket
 import requests.exceptions
+import urllib3.exceptions
 from django.conf import settings
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,17 @@ STDOUT, STDERR = docker_socket.STDOUT, docker_socket.STDERR
 
 
 class RawStream:
-    """A hijacked engine connection (an exec's or a log's), read by one thread.
+    """A streaming engine connection (an exec's, or a log's), read by one thread.
 
     close() may be called from any thread: it shuts the socket down, so a reader blocked
-    in recv() wakes up at once and its thread ends.
+    in a read wakes up at once and its thread ends.
     """
 
-    def __init__(self, response_socket, tty: bool):
+    def __init__(self, response_socket, tty: bool, response=None):
         self._socket = getattr(response_socket, "_sock", response_socket)
+        # A shell may sit idle for hours: no read timeout on a stream.
+        self._socket.settimeout(None)
+        self._response = response  # an HTTP (chunked) response, or None for a hijacked exec
         self.tty = tty
 
     def read(self, size: int = 65536) -> bytes:
@@ -82,8 +86,19 @@ class RawStream:
     def frames(self):
         """(stream, bytes) pairs of a multiplexed stream, stream being STDOUT or STDERR."""
         try:
-            yield from docker_socket.frames_iter(self._socket, self.tty)
-        except OSError:
+            if self._response is None:
+                yield from docker_socket.frames_iter(self._socket, self.tty)
+                return
+            raw = self._response.raw  # urllib3 undoes the chunked encoding for us
+            while True:
+                header = raw.read(8)
+                if len(header) < 8:
+                    return
+                data = raw.read(int.from_bytes(header[4:8], "big"))
+                if not data:
+                    return
+                yield header[0], data
+        except (OSError, ValueError, requests.exceptions.RequestException, urllib3.exceptions.HTTPError):
             return
 
     def send(self, data: bytes) -> None:
@@ -383,7 +398,7 @@ class Engine:
         try:
             response = api._get(api._url("/containers/{0}/logs", container), params=params, stream=True)
             api._raise_for_status(response)
-            return RawStream(api._get_raw_response_socket(response), tty=False)
+            return RawStream(api._get_raw_response_socket(response), tty=False, response=response)
         except Exception as exc:  # noqa: BLE001
             raise _translate(exc, self.url) from exc
 
