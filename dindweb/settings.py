@@ -95,7 +95,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": STATE_DIR / "dindweb.sqlite3",
+            # The browser tests point a separate daphne process at the suite's database.
+            "NAME": os.getenv("DINDWEB_SQLITE_PATH", STATE_DIR / "dindweb.sqlite3"),
             "OPTIONS": SQLITE_OPTIONS,
             # Tests use a file too: background worker threads need to see the test data.
             "TEST": {"NAME": STATE_DIR / "test-dindweb.sqlite3"},

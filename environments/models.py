@@ -11,6 +11,10 @@ NAME_VALIDATOR = RegexValidator(
 )
 
 
+# A nested container's id or name, as Docker allows them (used in URLs and routes).
+NESTED_CONTAINER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
+
+
 class DockerHost(models.Model):
     """A Docker engine that environments run on."""
 

@@ -1,10 +1,11 @@
 from django.urls import re_path
 
 from . import consumers
+from .models import NESTED_CONTAINER_PATTERN
 
 # CID: a nested container's id or name, as Docker allows them.
 ENV = r"^ws/environments/(?P<pk>[0-9]+)/"
-CID = r"containers/(?P<cid>[A-Za-z0-9][A-Za-z0-9_.-]{0,127})/"
+CID = rf"containers/(?P<cid>{NESTED_CONTAINER_PATTERN})/"
 
 websocket_urlpatterns = [
     re_path(ENV + r"shell/$", consumers.ShellConsumer.as_asgi(), name="ws_environment_shell"),

@@ -9,9 +9,10 @@ import json
 from django.http import Http404
 
 from .engine import EngineError
-from .errors import Conflict, NotAllowed
+from .errors import Conflict, InvalidRequest, NotAllowed
 from .hosts import engine_for
 from .models import Environment
+from .streams import LogFollower
 
 
 def environments_visible_to(user):
@@ -91,3 +92,24 @@ def nested_images(environment: Environment) -> list[dict]:
          "size": row.get("Size", "")}
         for row in rows
     ]
+
+
+def log_download(environment: Environment, container: str | None):
+    """The whole log of the environment's daemon or of a nested container, as text to
+    stream in a response; the engine stream closes when the response ends."""
+    if environment.status != Environment.Status.RUNNING:
+        raise Conflict(f"The environment is {environment.status}: start it to read its logs.")
+    if container is not None and not nested_container_exists(environment, container):
+        raise InvalidRequest(f"There is no nested container {container}.")
+    follower = LogFollower(engine_for(environment.host), environment.container_id, container,
+                           tail="all", follow=False)
+    follower.open()
+
+    def text():
+        try:
+            for batch in follower.batches():
+                yield "".join(f"{line.ts} [{line.stream}] {line.text}\n" for line in batch)
+        finally:
+            follower.close()
+
+    return text()

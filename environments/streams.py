@@ -233,3 +233,4 @@ def stats_frame(raw: dict) -> dict | None:
         "memory_limit_bytes": memory.get("limit", 0),
         "pids": (raw.get("pids_stats") or {}).get("current", 0),
     }
+

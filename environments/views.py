@@ -1,8 +1,11 @@
 """Dashboard pages (htmx). Thin: each view asks a selector who may see what, calls a
 service for any change, and turns a refusal into a message with a 4xx status."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -10,8 +13,9 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from . import selectors, services
 from .engine import EngineError
-from .errors import DindwebError, http_status
+from .errors import DindwebError, InvalidRequest, http_status
 from .forms import SIZES, EnvironmentForm
+from .models import NESTED_CONTAINER_PATTERN
 
 
 def _form_context(form: EnvironmentForm) -> dict:
@@ -55,6 +59,8 @@ def environment_create(request):
 @require_GET
 def environment_detail(request, pk):
     environment = selectors.environment_for_user(request.user, pk)
+    if request.htmx and request.GET.get("fragment") == "console":
+        return render(request, "environments/detail.html#console", {"environment": environment})
     return render(request, "environments/detail.html", {"environment": environment})
 
 
@@ -117,3 +123,47 @@ def environment_action(request, pk, action):
         # A plain form post that was refused: show the page again with the message.
         return render(request, "environments/detail.html", {"environment": environment}, status=status)
     return redirect(url)
+
+
+def _nested_reference(request) -> str | None:
+    """The ?container= of a log page: a nested container's id or name, or None for the
+    environment's own daemon log. Anything else is refused before reaching the engine."""
+    reference = request.GET.get("container") or None
+    if reference is not None and not re.fullmatch(NESTED_CONTAINER_PATTERN, reference):
+        raise InvalidRequest("That is not a container name or id.")
+    return reference
+
+
+@login_required
+@require_GET
+def environment_logs(request, pk):
+    environment = selectors.environment_for_user(request.user, pk)
+    try:
+        container = _nested_reference(request)
+    except InvalidRequest as exc:
+        return render(request, "environments/logs.html", {"environment": environment, "error": str(exc)},
+                      status=400)
+    return render(request, "environments/logs.html", {"environment": environment, "container": container})
+
+
+@login_required
+@require_GET
+def environment_logs_download(request, pk):
+    """The whole log as a text file, streamed (it can be far larger than the viewer keeps)."""
+    environment = selectors.environment_for_user(request.user, pk)
+    try:
+        container = _nested_reference(request)
+        text = selectors.log_download(environment, container)
+    except (DindwebError, EngineError) as exc:
+        return HttpResponse(str(exc), status=http_status(exc), content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(text, content_type="text/plain; charset=utf-8")
+    name = f"{environment.name}-{container or 'docker-daemon'}.log"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_GET
+def nested_container_shell(request, pk, cid):
+    environment = selectors.environment_for_user(request.user, pk)
+    return render(request, "environments/container_shell.html", {"environment": environment, "container": cid})

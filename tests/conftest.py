@@ -2,7 +2,11 @@
 suite fails at once (in CI and everywhere else) instead of skipping."""
 
 import os
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 
 import pytest
 from django.conf import settings
@@ -141,3 +145,31 @@ def engine_objects(environment):
 @pytest.fixture
 def local_host(db):
     return default_host()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, tmp_path_factory):
+    """The app served by daphne in a process of its own, as `make run` serves it, on the
+    suite's database: websockets and all. Background work runs in the suite's workers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_path = tmp_path_factory.mktemp("daphne") / "daphne.log"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "DINDWEB_SQLITE_PATH": str(settings.DATABASES["default"]["NAME"])}
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                   "dindweb.asgi:application"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/accounts/login/", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"daphne did not start: {log_path.read_text()[-2000:]}", pytrace=False)
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)

@@ -27,6 +27,9 @@ ROUTES = {
     "environment_action:stop": ("post", True, 409, 404, LOGIN),  # tried after the stop below
     "environment_action:restart": ("post", True, 409, 404, LOGIN),
     "environment_action:delete": ("post", True, 302, 404, LOGIN),
+    "environment_logs": ("get", True, 200, 404, LOGIN),
+    "environment_logs_download": ("get", True, 200, 404, LOGIN),
+    "nested_container_shell": ("get", True, 200, 404, LOGIN),
     "api_environments": ("get", False, 200, 200, 401),
     "api_environments:post": ("post", False, 400, 400, 401),
     "api_environment": ("get", True, 200, 404, 401),
@@ -42,7 +45,8 @@ ROUTES = {
 # environment refuses, and the delete last.
 OWNER_ORDER = [
     "environment_list", "environment_create", "environment_detail", "environment_status",
-    "environment_inside", "api_environments", "api_environments:post", "api_environment",
+    "environment_inside", "environment_logs", "environment_logs_download", "nested_container_shell",
+    "api_environments", "api_environments:post", "api_environment",
     "api_environment_exec", "api_environment_containers", "api_environment_start",
     "environment_action:start", "api_environment_stop", "environment_action:stop",
     "api_environment_restart", "environment_action:restart", "api_schema",
@@ -75,6 +79,8 @@ def request(client, key, environment_pk):
     kwargs = {"pk": environment_pk} if needs_pk else {}
     if name == "environment_action":
         kwargs["action"] = variant
+    if name == "nested_container_shell":
+        kwargs["cid"] = "web"
     url = reverse(name, kwargs=kwargs)
     if name == "api_environment_exec":
         return client.post(url, {"cmd": ["true"]}, content_type="application/json")

@@ -10,8 +10,8 @@ from .conftest import PASSWORD, wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_log_in_create_and_see_it_running(live_server, alice, workers):
-    with chromium_page(live_server.url) as page:
+def test_log_in_create_and_see_it_running(asgi_server, alice, workers):
+    with chromium_page(asgi_server) as page:
         log_in(page, "alice", PASSWORD)
         expect(page.get_by_text("No environments yet")).to_be_visible()
 
@@ -29,7 +29,7 @@ def test_log_in_create_and_see_it_running(live_server, alice, workers):
 
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Delete").click()
-        page.wait_for_url(live_server.url + "/")
+        page.wait_for_url(asgi_server + "/")
         expect(page.get_by_text("Deleting from-browser.")).to_be_visible()
     # (Outside the block: Playwright's sync API keeps an event loop, where Django's ORM
     # refuses to run.)

@@ -91,3 +91,28 @@ def test_a_slow_reader_loses_the_oldest_lines_not_the_servers_memory():
     assert dropped == 1500 and [line.text for line in lines] == [str(i) for i in range(1500, 1510)]
     buffer.end()
     assert buffer.take(10_000)[2] is True
+
+
+def test_download_has_the_whole_log(running, alice, client):
+    nested(running, "run", "--name", "chatty", "dindweb/busybox", "sh", "-c", "seq 1 20000; echo bye >&2")
+    client.force_login(alice)
+    response = client.get(f"/environments/{running.pk}/logs/download/?container=chatty")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="logs-chatty.log"'
+    text = b"".join(response.streaming_content).decode().splitlines()
+    assert len(text) == 20001
+    # Within a stream the order is kept (across stdout and stderr, each line has its time).
+    assert [line.split(" [stdout] ")[1] for line in text if " [stdout] " in line] == [str(i) for i in range(1, 20001)]
+    assert [line.split(" ", 1)[1] for line in text if " [stderr] " in line] == ["[stderr] bye"]
+    daemon = client.get(f"/environments/{running.pk}/logs/download/")
+    assert b"level=" in b"".join(daemon.streaming_content)
+
+
+def test_download_and_log_page_refuse_bad_containers(running, alice, client):
+    client.force_login(alice)
+    missing = client.get(f"/environments/{running.pk}/logs/download/?container=ghost")
+    assert (missing.status_code, missing.content.decode()) == (400, "There is no nested container ghost.")
+    odd = client.get(f"/environments/{running.pk}/logs/download/?container=../../etc")
+    assert (odd.status_code, odd.content.decode()) == (400, "That is not a container name or id.")
+    page = client.get(f"/environments/{running.pk}/logs/?container=a%20b")
+    assert page.status_code == 400 and "That is not a container name or id." in page.content.decode()
