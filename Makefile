@@ -7,7 +7,6 @@ PORT ?= 8000
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-export DJANGO_SETTINGS_MODULE := dindweb.settings
 
 .PHONY: run test images engine prepare clean browser
 

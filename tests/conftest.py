@@ -40,6 +40,9 @@ def engine():
 def clean_engine(engine):
     """Remove what earlier runs of the suite left on the engine (a killed run leaves
     containers behind), then again at the end."""
+    if settings.DINDWEB_INSTANCE != "test":
+        # Cleaning up under the dashboard's own label would delete its environments.
+        pytest.fail("The suite must run with tests.settings (instance label 'test').", pytrace=False)
     _remove_test_objects(engine)
     yield
     _remove_test_objects(engine)

@@ -28,7 +28,7 @@ def broken_daemon_image(engine):
     container = docker("create", "dindweb/dind:latest")
     docker("commit", "--change", 'ENTRYPOINT ["sh", "-c", "echo the daemon crashed >&2; exit 1"]',
            container, reference)
-    docker("rm", container)
+    docker("rm", "-v", container)  # and the anonymous volume its VOLUME made
     yield reference
     docker("rmi", "-f", reference)
 

@@ -8,6 +8,8 @@
 (() => {
   "use strict";
 
+  const { socketUrl, isRefusal, backoff, element, mount } = window.dindwebLive;
+
   const SELECTOR = ".log-viewer[data-ws-path]";
   // Rows kept in the page (the oldest go), and lines held back while paused (the oldest
   // become a "skipped" row).
@@ -15,7 +17,6 @@
   // Laying out new rows is most of the cost of a frame: a bounded batch keeps frames short
   // in a flood, and the rest waits for the next frames.
   const ROWS_PER_FRAME = 1000;
-  const MAX_BACKOFF_MS = 10000;
   const STATUS_TEXT = {
     connecting: "connecting…",
     live: "live",
@@ -30,24 +31,6 @@
     4404: "These logs no longer exist.",
     4409: "The environment is not running.",
   };
-
-  function socketUrl(path, params) {
-    const url = new URL(path, location.href);
-    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-    return url;
-  }
-
-  function isRefusal(code) {
-    return code >= 4400 && code < 4500;
-  }
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   // Entries waiting to be drawn are the server's line objects ({stream, ts, text}) or
   // notices: {notice: "skipped", count} and {notice: "error", text}.
@@ -202,7 +185,7 @@
           connection = "closed";
         } else {
           connection = "reconnecting";
-          const delay = Math.min(1000 * 2 ** attempts, MAX_BACKOFF_MS);
+          const delay = backoff(attempts);
           attempts += 1;
           retryTimer = setTimeout(connect, delay);
         }
@@ -228,7 +211,7 @@
 
     connect();
 
-    viewer.dindwebLogs = {
+    return {
       socket: () => socket,
       destroy() {
         clearTimeout(retryTimer);
@@ -239,25 +222,5 @@
     };
   }
 
-  function attachWithin(root) {
-    const viewers = root.matches?.(SELECTOR) ? [root] : [];
-    viewers.push(...root.querySelectorAll(SELECTOR));
-    for (const viewer of viewers) {
-      if (!viewer.dindwebLogs) attach(viewer);
-    }
-  }
-
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", () => attachWithin(document));
-  } else {
-    attachWithin(document);
-  }
-  document.addEventListener("htmx:load", (event) => attachWithin(event.target));
-  // A viewer htmx swaps out must not keep its socket (and reconnect loop) alive. htmx also
-  // "cleans up" inside hx-disable without removing anything, hence the isConnected check
-  // once the swap is done.
-  document.addEventListener("htmx:beforeCleanupElement", (event) => {
-    const viewer = event.target;
-    if (viewer.dindwebLogs) queueMicrotask(() => viewer.isConnected || viewer.dindwebLogs.destroy());
-  });
+  mount(SELECTOR, "dindwebLogs", attach);
 })();

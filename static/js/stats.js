@@ -7,22 +7,11 @@
 (() => {
   "use strict";
 
+  const { socketUrl, backoff, element, mount } = window.dindwebLive;
+
   const SELECTOR = ".stats-chart[data-ws-path]";
   const POINTS = 60;
   const MIB = 1024 * 1024;
-  const MAX_BACKOFF_MS = 10000;
-
-  function socketUrl(path) {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}${path}`;
-  }
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   function mib(bytes) {
     return `${Math.round(bytes / MIB)} MiB`;
@@ -114,7 +103,7 @@
           return;
         }
         root.dataset.state = "reconnecting";
-        const delay = Math.min(1000 * 2 ** attempts, MAX_BACKOFF_MS);
+        const delay = backoff(attempts);
         attempts += 1;
         retryTimer = setTimeout(connect, delay);
       };
@@ -123,7 +112,7 @@
     root.dataset.state = "connecting";
     connect();
 
-    root.dindwebStats = {
+    return {
       socket: () => socket,
       destroy() {
         clearTimeout(retryTimer);
@@ -134,25 +123,5 @@
     };
   }
 
-  function attachWithin(root) {
-    const charts = root.matches?.(SELECTOR) ? [root] : [];
-    charts.push(...root.querySelectorAll(SELECTOR));
-    for (const chart of charts) {
-      if (!chart.dindwebStats) attach(chart);
-    }
-  }
-
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", () => attachWithin(document));
-  } else {
-    attachWithin(document);
-  }
-  document.addEventListener("htmx:load", (event) => attachWithin(event.target));
-  // A chart htmx swaps out must not keep its socket (and reconnect loop) alive. htmx also
-  // "cleans up" inside hx-disable without removing anything, hence the isConnected check
-  // once the swap is done.
-  document.addEventListener("htmx:beforeCleanupElement", (event) => {
-    const chart = event.target;
-    if (chart.dindwebStats) queueMicrotask(() => chart.isConnected || chart.dindwebStats.destroy());
-  });
+  mount(SELECTOR, "dindwebStats", attach);
 })();

@@ -6,6 +6,8 @@
 (() => {
   "use strict";
 
+  const { socketUrl, isRefusal, backoff, mount } = window.dindwebLive;
+
   // xterm.js gives its own element the class "terminal" too, so the data attribute is what
   // tells our panels apart from it.
   const SELECTOR = ".terminal[data-ws-path]";
@@ -21,17 +23,7 @@
     4404: "There is nothing to open a shell in: it no longer exists.",
     4409: "The environment is not running. Start it, then reload the page.",
   };
-  const MAX_BACKOFF_MS = 10000;
   const encoder = new TextEncoder();
-
-  function socketUrl(path) {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}${path}`;
-  }
-
-  function isRefusal(code) {
-    return code >= 4400 && code < 4500;
-  }
 
   function attach(panel) {
     const readonly = panel.hasAttribute("data-readonly");
@@ -143,7 +135,7 @@
           say(readonly ? "[connection closed]" : "[connection closed — press Enter to reconnect]");
         } else {
           setState("reconnecting");
-          const delay = Math.min(1000 * 2 ** attempts, MAX_BACKOFF_MS);
+          const delay = backoff(attempts);
           attempts += 1;
           retryTimer = setTimeout(connect, delay);
         }
@@ -191,7 +183,7 @@
 
     connect();
 
-    panel.dindwebTerminal = {
+    return {
       term,
       socket: () => socket,
       destroy() {
@@ -206,25 +198,5 @@
     };
   }
 
-  function attachWithin(root) {
-    const panels = root.matches?.(SELECTOR) ? [root] : [];
-    panels.push(...root.querySelectorAll(SELECTOR));
-    for (const panel of panels) {
-      if (!panel.dindwebTerminal) attach(panel);
-    }
-  }
-
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", () => attachWithin(document));
-  } else {
-    attachWithin(document);
-  }
-  document.addEventListener("htmx:load", (event) => attachWithin(event.target));
-  // A panel htmx swaps out must not keep its socket (and reconnect loop) alive. htmx also
-  // "cleans up" inside hx-disable without removing anything, hence the isConnected check
-  // once the swap is done.
-  document.addEventListener("htmx:beforeCleanupElement", (event) => {
-    const panel = event.target;
-    if (panel.dindwebTerminal) queueMicrotask(() => panel.isConnected || panel.dindwebTerminal.destroy());
-  });
+  mount(SELECTOR, "dindwebTerminal", attach);
 })();
