@@ -99,7 +99,7 @@ else:
             "NAME": os.getenv("DINDWEB_SQLITE_PATH", STATE_DIR / "dindweb.sqlite3"),
             "OPTIONS": SQLITE_OPTIONS,
             # Tests use a file too: background worker threads need to see the test data.
-            "TEST": {"NAME": STATE_DIR / "test-dindweb.sqlite3"},
+            "TEST": {"NAME": STATE_DIR / "test-dindweb.sqlite3"},  # tests/settings.py names it
         }
     }
 

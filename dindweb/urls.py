@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("environments.api.urls")),
+    path("", include("environments.account_urls")),
     path("", include("environments.urls")),
 ]

@@ -93,8 +93,9 @@ class ShellConsumer(EnvironmentConsumer):
     session = None
 
     async def start(self):
-        self.session = ShellSession(self.engine, self.environment.container_id, self.nested)
-        await asyncio.to_thread(self.session.open)
+        session = ShellSession(self.engine, self.environment.container_id, self.nested)
+        await asyncio.to_thread(session.open)
+        self.session = session  # only now: input that arrives after a failed start is ignored
         self.output = asyncio.Queue(maxsize=SHELL_QUEUE_CHUNKS)
         self.run_in_thread(self._read, asyncio.get_running_loop())
         self.pump = asyncio.create_task(self._pump())
@@ -156,8 +157,9 @@ class LogConsumer(EnvironmentConsumer):
         tail = self.query("tail", "100")
         tail = tail if tail == "all" or (tail.isdigit() and int(tail) <= 1_000_000) else "100"
         self.timestamps = self.query("timestamps", "1") == "1"
-        self.follower = LogFollower(self.engine, self.environment.container_id, self.nested, tail=tail)
-        await asyncio.to_thread(self.follower.open)
+        follower = LogFollower(self.engine, self.environment.container_id, self.nested, tail=tail)
+        await asyncio.to_thread(follower.open)
+        self.follower = follower
         self.buffer = LineBuffer()
         self.wake = asyncio.Event()
         self.run_in_thread(self._read, asyncio.get_running_loop())

@@ -2,6 +2,7 @@
 no container, network or volume on the engine."""
 
 import pytest
+from django.conf import settings
 from django_tasks_db.models import DBTaskResult
 
 from environments.models import AllowedImage, Environment
@@ -13,7 +14,7 @@ NAME_RULE = ("Names use lowercase letters, digits and hyphens, start and end wit
 
 
 def engine_snapshot(engine):
-    found = engine.labelled("test")
+    found = engine.labelled(settings.DINDWEB_INSTANCE)
     return {kind: sorted(item["name"] for item in items) for kind, items in found.items()}
 
 

@@ -3,6 +3,7 @@
 import subprocess
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
@@ -22,7 +23,7 @@ def docker(*args):
 
 
 def test_it_removes_labelled_objects_that_have_no_environment(engine, local_host, capsys):
-    labels = ["--label", "dindweb=1", "--label", "dindweb.instance=test",
+    labels = ["--label", "dindweb=1", "--label", f"dindweb.instance={settings.DINDWEB_INSTANCE}",
               "--label", "dindweb.environment=nobody0000"]
     docker("network", "create", *labels, "dindweb-orphan-net")
     docker("volume", "create", *labels, "dindweb-orphan-vol")
@@ -34,7 +35,7 @@ def test_it_removes_labelled_objects_that_have_no_environment(engine, local_host
         call_command("reconcile")
         output = capsys.readouterr().out
         seen = (list(DockerHost.objects.values_list("name", "engine_url", "enabled")),
-                {kind: [i["name"] for i in items] for kind, items in engine.labelled("test").items()})
+                {kind: [i["name"] for i in items] for kind, items in engine.labelled(settings.DINDWEB_INSTANCE).items()})
         assert "removed orphan container dindweb-orphan" in output, seen
         assert "removed orphan network dindweb-orphan-net" in output
         assert "removed orphan volume dindweb-orphan-vol" in output

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from . import profiles
+from .. import profiles
 
 NAME_VALIDATOR = RegexValidator(
     r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$",
@@ -80,6 +80,13 @@ class Environment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+
+    # Activity, for idle culling: when a user last did something in it, how many shells and
+    # log viewers are attached now, and the CPU its nested containers had used by then.
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    attached = models.PositiveIntegerField(default=0)
+    cpu_seen_ns = models.BigIntegerField(default=0)
+    disk_used_mb = models.PositiveIntegerField(null=True, blank=True)
 
     container_id = models.CharField(max_length=80, blank=True)
     network_id = models.CharField(max_length=80, blank=True)
