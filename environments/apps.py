@@ -7,3 +7,4 @@ class EnvironmentsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the receivers)
+        from . import audit  # noqa: F401  (records logins, failed logins and logouts)

@@ -14,9 +14,12 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.http import Http404
+from django.utils import timezone
 
-from . import selectors
+from . import audit, selectors
 from .engine import EngineError
 from .errors import NotAllowed
 from .hosts import engine_for
@@ -29,6 +32,7 @@ NOT_ALLOWED, NOT_FOUND, NOT_RUNNING = 4403, 4404, 4409
 LOG_BATCH_LINES = 5000   # lines in one frame at most
 LOG_FRAME_SECONDS = 0.05  # at most twenty frames a second: the browser is not flooded
 SHELL_QUEUE_CHUNKS = 64  # a reader waits (so does the shell's output) past this many
+ACTIVITY_EVERY_SECONDS = 60  # typing marks the environment active at most this often
 
 
 class EnvironmentConsumer(AsyncWebsocketConsumer):
@@ -72,6 +76,12 @@ class EnvironmentConsumer(AsyncWebsocketConsumer):
     async def start(self):
         raise NotImplementedError
 
+    @database_sync_to_async
+    def mark_attached(self, change: int) -> None:
+        """Shells and log viewers attached keep an environment from counting as idle."""
+        Environment.objects.filter(pk=self.environment.pk).update(
+            attached=Greatest(F("attached") + change, 0), last_activity_at=timezone.now())
+
     async def send_json(self, content):
         await self.send(text_data=json.dumps(content))
 
@@ -96,6 +106,10 @@ class ShellConsumer(EnvironmentConsumer):
         session = ShellSession(self.engine, self.environment.container_id, self.nested)
         await asyncio.to_thread(session.open)
         self.session = session  # only now: input that arrives after a failed start is ignored
+        await self.mark_attached(+1)
+        await audit.arecord(action="shell.open", actor=self.scope["user"], ip=audit.scope_ip(self.scope),
+                            target=f"{self.environment}" + (f" container {self.nested}" if self.nested else ""))
+        self.active_at = asyncio.get_running_loop().time()
         self.output = asyncio.Queue(maxsize=SHELL_QUEUE_CHUNKS)
         self.run_in_thread(self._read, asyncio.get_running_loop())
         self.pump = asyncio.create_task(self._pump())
@@ -129,6 +143,10 @@ class ShellConsumer(EnvironmentConsumer):
             return
         if bytes_data is not None:
             await asyncio.to_thread(self.session.write, bytes_data)
+            now = asyncio.get_running_loop().time()
+            if now - self.active_at > ACTIVITY_EVERY_SECONDS:
+                self.active_at = now
+                await self.mark_attached(0)
             return
         try:
             message = json.loads(text_data or "")
@@ -146,6 +164,7 @@ class ShellConsumer(EnvironmentConsumer):
         self.stopped.set()
         if self.session is not None:
             await asyncio.to_thread(self.session.close)
+            await self.mark_attached(-1)
 
 
 class LogConsumer(EnvironmentConsumer):
@@ -160,6 +179,7 @@ class LogConsumer(EnvironmentConsumer):
         follower = LogFollower(self.engine, self.environment.container_id, self.nested, tail=tail)
         await asyncio.to_thread(follower.open)
         self.follower = follower
+        await self.mark_attached(+1)
         self.buffer = LineBuffer()
         self.wake = asyncio.Event()
         self.run_in_thread(self._read, asyncio.get_running_loop())
@@ -203,6 +223,7 @@ class LogConsumer(EnvironmentConsumer):
         self.stopped.set()
         if self.follower is not None:
             await asyncio.to_thread(self.follower.close)
+            await self.mark_attached(-1)
 
 
 class StatsConsumer(EnvironmentConsumer):

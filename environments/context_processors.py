@@ -2,6 +2,7 @@ from django.core.cache import cache
 
 from .hosts import engine_for
 from .models import DockerHost
+from .roles import is_admin
 
 CHECK_EVERY_SECONDS = 3
 
@@ -21,3 +22,12 @@ def engine_banner(request):
 
     down = cache.get_or_set("dindweb:engines-down", check, CHECK_EVERY_SECONDS)
     return {"engines_down": down}
+
+
+def user_roles(request):
+    """`user_is_admin` for the templates (the navigation shows the audit log to admins).
+    A callable, so the query runs only on pages that ask."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"user_is_admin": False}
+    return {"user_is_admin": lambda: is_admin(user)}

@@ -197,6 +197,9 @@ class Engine:
     def version(self) -> dict:
         return self._call(lambda: self.client.version())
 
+    def info(self) -> dict:
+        return self._call(lambda: self.client.info())
+
     def ping(self, timeout: float = 2.0) -> bool:
         """True when the engine answers within `timeout` seconds."""
         try:
@@ -294,6 +297,16 @@ class Engine:
             **options,
         )
         return container.id
+
+    def update_limits(self, name_or_id: str, limits: Limits) -> None:
+        """Change a container's CPU and memory limits in place (running or stopped)."""
+        api = self.client.api
+        memory = limits.memory_mb * 1024 * 1024
+        # docker-py's update_container() has no NanoCpus, which the container was made with
+        # (the engine refuses to mix it with CpuQuota): the API call itself takes it.
+        body = {"NanoCpus": int(limits.cpus * 1_000_000_000), "Memory": memory, "MemorySwap": memory}
+        self._call(lambda: api._result(api._post_json(api._url("/containers/{0}/update", name_or_id),
+                                                      data=body), True))
 
     def container_status(self, name_or_id: str) -> str | None:
         """Docker's state of a container ("running", "exited", ...), None when gone."""
@@ -409,6 +422,11 @@ class Engine:
             yield from api.stats(container, decode=True, stream=True)
         except Exception as exc:  # noqa: BLE001
             raise _translate(exc, self.url) from exc
+
+    def cpu_time_ns(self, container: str) -> int:
+        """CPU time the container (and all nested in it) has used, in nanoseconds."""
+        stats = self._call(self.client.api.stats, container, stream=False, one_shot=True)
+        return int(stats.get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage", 0))
 
     def wait_nested_daemon(self, container: str, timeout: float) -> str:
         """Wait until the nested dockerd answers; returns its version."""

@@ -1,5 +1,8 @@
 from django import forms
 
+from .models import Quota
+from .quotas import LIMIT_FIELDS
+
 # The sizes offered on the create form; the API takes CPUs and memory directly.
 SIZES = {
     "small": {"label": "Small: 0.5 CPU, 512 MB", "cpus": 0.5, "memory_mb": 512},
@@ -29,4 +32,16 @@ class EnvironmentForm(forms.Form):
     def first_error(self) -> str:
         for errors in self.errors.values():
             return errors[0]
+        return "The form has an error."
+
+
+class QuotaForm(forms.ModelForm):
+    class Meta:
+        model = Quota
+        fields = LIMIT_FIELDS
+
+    def first_error(self) -> str:
+        for field, errors in self.errors.items():
+            label = self.fields[field].label if field in self.fields else field
+            return f"{label}: {errors[0]}"
         return "The form has an error."

@@ -212,7 +212,7 @@ def start(environment_id: int, restart: bool = False) -> None:
             status_detail="Running.", started_at=timezone.now())
 
 
-def stop(environment_id: int) -> None:
+def stop(environment_id: int, reason: str = "") -> None:
     environment = _load(environment_id)
     if environment is None or environment.status != Status.STOPPING:
         return
@@ -223,7 +223,7 @@ def stop(environment_id: int) -> None:
                 status_detail=_sentence(exc, "Stopping the environment failed"))
         return
     _settle(environment, Status.STOPPING, status=Status.STOPPED,
-            status_detail="Stopped. Its nested images and containers are kept.")
+            status_detail=reason or "Stopped. Its nested images and containers are kept.")
 
 
 def delete(environment_id: int) -> None:

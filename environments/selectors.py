@@ -12,6 +12,7 @@ from .engine import EngineError
 from .errors import Conflict, InvalidRequest, NotAllowed
 from .hosts import engine_for
 from .models import Environment
+from .roles import is_admin
 from .streams import LogFollower
 
 
@@ -19,7 +20,7 @@ def environments_visible_to(user):
     if not user.is_authenticated:
         return Environment.objects.none()
     queryset = Environment.objects.select_related("owner", "host")
-    if user.is_superuser:
+    if is_admin(user):
         return queryset
     return queryset.filter(owner=user)
 

@@ -10,12 +10,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import tasks
-from .engine import EngineUnavailable, ExecResult
+from . import quotas, tasks
+from .engine import EngineUnavailable, ExecResult, Limits
 from .errors import Conflict, InvalidRequest
 from .hosts import default_host, engine_for
 from .models import NAME_VALIDATOR, AllowedImage, Environment
@@ -94,10 +95,11 @@ def environment_create(
     memory_mb = _clean_number(defaults["memory_mb"] if memory_mb is None else memory_mb,
                               label="Memory (MB)", low=settings.DINDWEB_MIN_MEMORY_MB,
                               high=settings.DINDWEB_MAX_MEMORY_MB, kind=int)
-    lifetime = _clean_number(
-        defaults["lifetime_minutes"] if lifetime_minutes is None else lifetime_minutes,
-        label="Lifetime (minutes)", low=1, high=settings.DINDWEB_MAX_LIFETIME_MINUTES, kind=int,
-    )
+    if lifetime_minutes is None:
+        lifetime = min(defaults["lifetime_minutes"], quotas.limits_for(owner).max_lifetime_minutes)
+    else:
+        lifetime = _clean_number(lifetime_minutes, label="Lifetime (minutes)", low=1,
+                                 high=settings.DINDWEB_MAX_LIFETIME_MINUTES, kind=int)
     host = default_host()
     engine = engine_for(host)
     if not engine.ping():
@@ -110,17 +112,28 @@ def environment_create(
     environment = Environment(
         owner=owner, host=host, name=name, key=secrets.token_hex(6),
         cpus=Decimal(str(round(cpus, 2))), memory_mb=memory_mb,
-        pids_limit=defaults["pids_limit"], preload=images, status=Status.CREATING,
+        preload=images, status=Status.CREATING,
         status_detail="Waiting for a worker.", expires_at=now + timedelta(minutes=lifetime),
     )
     try:
         with transaction.atomic():
+            _lock_quota_of(owner)
+            limits = quotas.check_new_environment(owner, cpus=cpus, memory_mb=memory_mb,
+                                                  lifetime_minutes=lifetime)
+            environment.pids_limit = limits.pids_per_environment
             environment.save()
             transaction.on_commit(lambda: tasks.provision_environment.enqueue(environment.pk))
     except IntegrityError:
         # Two requests raced for the same name; the unique constraint decided.
         raise Conflict(f"You already have an environment named {name}.") from None
     return environment
+
+
+def _lock_quota_of(owner) -> None:
+    """Serialise quota checks per user: twenty parallel creates against a limit of three
+    must leave three. PostgreSQL locks the owner's row; SQLite's IMMEDIATE transactions
+    (settings) already let one writer in at a time."""
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
 
 
 def _move(environment: Environment, allowed: tuple, to: str, detail: str) -> None:
@@ -136,13 +149,54 @@ def _move(environment: Environment, allowed: tuple, to: str, detail: str) -> Non
 
 
 def environment_start(*, environment: Environment) -> None:
-    _move(environment, (Status.STOPPED, Status.ERROR), Status.STARTING, "Starting.")
-    transaction.on_commit(lambda: tasks.start_environment.enqueue(environment.pk))
+    if environment.expires_at and environment.expires_at <= timezone.now():
+        raise Conflict(f"The environment expired at {environment.expires_at:%Y-%m-%d %H:%M} UTC:"
+                       " extend its lifetime, then start it.")
+    with transaction.atomic():
+        _lock_quota_of(environment.owner)
+        limits, used = quotas.limits_for(environment.owner), quotas.usage_of(environment.owner)
+        if environment.status not in quotas.ACTIVE:  # an error'd one may still count as active
+            quotas.check_resources(limits, used, cpus=environment.cpus, memory_mb=environment.memory_mb)
+        _move(environment, (Status.STOPPED, Status.ERROR), Status.STARTING, "Starting.")
+        transaction.on_commit(lambda: tasks.start_environment.enqueue(environment.pk))
 
 
-def environment_stop(*, environment: Environment) -> None:
-    _move(environment, (Status.RUNNING, Status.ERROR), Status.STOPPING, "Stopping.")
-    transaction.on_commit(lambda: tasks.stop_environment.enqueue(environment.pk))
+def environment_extend(*, environment: Environment, minutes) -> None:
+    """Let the environment live `minutes` from now, within the owner's quota."""
+    minutes = _clean_number(minutes, label="Minutes", low=1,
+                            high=settings.DINDWEB_MAX_LIFETIME_MINUTES, kind=int)
+    if environment.status == Status.DELETING:
+        raise Conflict("The environment is being deleted.")
+    quotas.check_lifetime(quotas.limits_for(environment.owner), minutes)
+    environment.expires_at = timezone.now() + timedelta(minutes=minutes)
+    Environment.objects.filter(pk=environment.pk).update(expires_at=environment.expires_at)
+
+
+def environment_resize(*, environment: Environment, cpus, memory_mb) -> None:
+    """New CPU and memory limits, applied by the engine at once (running or not)."""
+    cpus = _clean_number(cpus, label="CPUs", low=0.1, high=settings.DINDWEB_MAX_CPUS)
+    memory_mb = _clean_number(memory_mb, label="Memory (MB)", low=settings.DINDWEB_MIN_MEMORY_MB,
+                              high=settings.DINDWEB_MAX_MEMORY_MB, kind=int)
+    if environment.status not in (Status.RUNNING, Status.STOPPED):
+        raise Conflict(f"The environment is {environment.status}: resize it when it is running or stopped.")
+    with transaction.atomic():
+        _lock_quota_of(environment.owner)
+        if environment.status == Status.RUNNING:
+            used = quotas.usage_of(environment.owner)
+            others = quotas.Usage(environments=used.environments, cpus=used.cpus - environment.cpus,
+                                  memory_mb=used.memory_mb - environment.memory_mb)
+            quotas.check_resources(quotas.limits_for(environment.owner), others, cpus=cpus, memory_mb=memory_mb)
+        engine_for(environment.host).update_limits(
+            environment.engine_name, Limits(cpus=cpus, memory_mb=memory_mb, pids=environment.pids_limit))
+        environment.cpus, environment.memory_mb = Decimal(str(round(cpus, 2))), memory_mb
+        Environment.objects.filter(pk=environment.pk).update(cpus=environment.cpus, memory_mb=memory_mb)
+
+
+def environment_stop(*, environment: Environment, reason: str = "") -> None:
+    """Stop it; `reason`, when the system stops it (expiry, idle, disk), is what the
+    owner reads afterwards."""
+    _move(environment, (Status.RUNNING, Status.ERROR), Status.STOPPING, reason or "Stopping.")
+    transaction.on_commit(lambda: tasks.stop_environment.enqueue(environment.pk, reason=reason))
 
 
 def environment_restart(*, environment: Environment) -> None:
@@ -172,4 +226,5 @@ def environment_exec(*, environment: Environment, cmd, timeout=60) -> ExecResult
                             high=settings.DINDWEB_MAX_EXEC_TIMEOUT, kind=int)
     if environment.status != Status.RUNNING:
         raise Conflict(f"The environment is {environment.status}: start it before running commands.")
+    Environment.objects.filter(pk=environment.pk).update(last_activity_at=timezone.now())
     return engine_for(environment.host).exec(environment.container_id, cmd, timeout=timeout)

@@ -18,8 +18,8 @@ def start_environment(environment_id: int, restart: bool = False) -> None:
 
 
 @task()
-def stop_environment(environment_id: int) -> None:
-    lifecycle.stop(environment_id)
+def stop_environment(environment_id: int, reason: str = "") -> None:
+    lifecycle.stop(environment_id, reason=reason)
 
 
 @task()

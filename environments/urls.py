@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import quota_views, views
 from .models import NESTED_CONTAINER_PATTERN
 
 urlpatterns = [
@@ -11,6 +11,13 @@ urlpatterns = [
     path("environments/<int:pk>/inside/", views.environment_inside, name="environment_inside"),
     re_path(r"^environments/(?P<pk>[0-9]+)/(?P<action>start|stop|restart|delete)/$",
             views.environment_action, name="environment_action"),
+    path("environments/<int:pk>/extend/", views.environment_extend, name="environment_extend"),
+    path("usage/", quota_views.usage, name="usage"),
+    path("quotas/", quota_views.quota_list, name="quota_list"),
+    path("quotas/new/", quota_views.quota_save, name="quota_create"),
+    path("quotas/<int:pk>/", quota_views.quota_save, name="quota_save"),
+    path("quotas/<int:pk>/remove/", quota_views.quota_delete, name="quota_delete"),
+    path("quotas/overview/", quota_views.overview, name="quota_overview"),
     path("environments/<int:pk>/logs/", views.environment_logs, name="environment_logs"),
     path("environments/<int:pk>/logs/download/", views.environment_logs_download,
          name="environment_logs_download"),

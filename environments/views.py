@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import selectors, services
+from . import audit, quotas, selectors, services
 from .engine import EngineError
 from .errors import DindwebError, InvalidRequest, http_status
 from .forms import SIZES, EnvironmentForm
@@ -40,8 +40,11 @@ def environment_create(request):
     form = EnvironmentForm(request.POST)
     error, status = None, 400
     if form.is_valid():
+        arguments = form.service_arguments()
         try:
-            environment = services.environment_create(owner=request.user, **form.service_arguments())
+            with audit.audited(action="environment.create", request=request,
+                               target=f"{request.user.username}/{arguments['name']}"):
+                environment = services.environment_create(owner=request.user, **arguments)
         except (DindwebError, EngineError) as exc:
             error, status = str(exc), http_status(exc)
         else:
@@ -61,7 +64,8 @@ def environment_detail(request, pk):
     environment = selectors.environment_for_user(request.user, pk)
     if request.htmx and request.GET.get("fragment") == "console":
         return render(request, "environments/detail.html#console", {"environment": environment})
-    return render(request, "environments/detail.html", {"environment": environment})
+    return render(request, "environments/detail.html",
+                  {"environment": environment, "disk_warning": quotas.disk_warning(environment)})
 
 
 @login_required
@@ -105,7 +109,8 @@ def environment_action(request, pk, action):
     environment = selectors.environment_for_user(request.user, pk)
     service, done = ACTIONS[action]
     try:
-        service(environment=environment)
+        with audit.audited(action=f"environment.{action}", target=str(environment), request=request):
+            service(environment=environment)
     except (DindwebError, EngineError) as exc:
         messages.error(request, str(exc))
         status = http_status(exc)
@@ -167,3 +172,21 @@ def environment_logs_download(request, pk):
 def nested_container_shell(request, pk, cid):
     environment = selectors.environment_for_user(request.user, pk)
     return render(request, "environments/container_shell.html", {"environment": environment, "container": cid})
+
+
+@login_required
+@require_POST
+def environment_extend(request, pk):
+    environment = selectors.environment_for_user(request.user, pk)
+    try:
+        with audit.audited(action="environment.extend", target=str(environment), request=request):
+            services.environment_extend(environment=environment, minutes=request.POST.get("minutes"))
+    except (DindwebError, EngineError) as exc:
+        messages.error(request, str(exc))
+        status = http_status(exc)
+    else:
+        messages.success(request, f"{environment.name} now lives until {environment.expires_at:%Y-%m-%d %H:%M} UTC.")
+        status = 200
+    if status != 200:
+        return render(request, "environments/detail.html", {"environment": environment}, status=status)
+    return redirect("environment_detail", pk=pk)

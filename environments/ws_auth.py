@@ -10,7 +10,8 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
-from rest_framework.authtoken.models import Token
+
+from .tokens import token_authenticate
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -28,10 +29,9 @@ def _token_key(scope) -> str | None:
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+    # The API's lookup: unknown, revoked and inactive users' tokens are refused alike.
+    token = token_authenticate(key=key)
+    return token.user if token is not None else AnonymousUser()
 
 
 class TokenAuthMiddleware(BaseMiddleware):

@@ -10,10 +10,9 @@ import urllib.request
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from environments import services
+from environments import services, tokens
 from environments.engine import Engine
 from environments.hosts import default_host, engine_for
 from environments.lifecycle import remove_objects
@@ -79,8 +78,8 @@ def bob(django_user_model):
 def api_client_for(user):
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, key = tokens.token_create(user=user, name="tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -8,6 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from environments import tokens
+from environments.models import Environment
+
 from .conftest import PASSWORD, api_client_for, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,6 +43,24 @@ ROUTES = {
     "api_environment_stop": ("post", True, 202, 404, 401),
     "api_environment_restart": ("post", True, 409, 404, 401),
     "api_schema": ("get", False, 200, 200, 401),
+    # One's own tokens: the owner revokes a token of theirs; another user's is not found.
+    "token_list": ("get", False, 200, 200, LOGIN),
+    "token_create": ("post", False, 400, 400, LOGIN),  # no name given
+    "token_revoke": ("post", True, 302, 404, LOGIN),
+    # Admins only (both users here are developers; test_audit.py shows an admin gets in).
+    "audit_log": ("get", False, 404, 404, LOGIN),
+    "audit_export": ("get", False, 404, 404, LOGIN),
+    # Lifetime and size: the owner's empty form or body is refused with a sentence (400).
+    "environment_extend": ("post", True, 400, 404, LOGIN),
+    "api_environment_extend": ("post", True, 400, 404, 401),
+    "api_environment_resize": ("post", True, 200, 404, 401),  # no body: the same size again
+    # Everyone's own usage; quotas are for admins (test_quota_pages.py shows one gets in).
+    "usage": ("get", False, 200, 200, LOGIN),
+    "quota_list": ("get", False, 404, 404, LOGIN),
+    "quota_overview": ("get", False, 404, 404, LOGIN),
+    "quota_create": ("post", False, 404, 404, LOGIN),
+    "quota_save": ("post", True, 404, 404, LOGIN),
+    "quota_delete": ("post", True, 404, 404, LOGIN),
 }
 # Run in this order for the owner: reads first, then stop, then what a stopped
 # environment refuses, and the delete last.
@@ -50,6 +71,9 @@ OWNER_ORDER = [
     "api_environment_exec", "api_environment_containers", "api_environment_start",
     "environment_action:start", "api_environment_stop", "environment_action:stop",
     "api_environment_restart", "environment_action:restart", "api_schema",
+    "token_list", "token_create", "token_revoke", "audit_log", "audit_export",
+    "environment_extend", "api_environment_extend", "api_environment_resize", "usage", "quota_list",
+    "quota_overview", "quota_create", "quota_save", "quota_delete",
     "environment_action:delete", "api_environment:delete",
 ]
 DJANGO_OWN = {"login", "logout", "password_change", "password_change_done", "password_reset",
@@ -81,6 +105,10 @@ def request(client, key, environment_pk):
         kwargs["action"] = variant
     if name == "nested_container_shell":
         kwargs["cid"] = "web"
+    if name == "token_revoke":
+        # A token of the environment's owner, made for this try.
+        owner = Environment.objects.get(pk=environment_pk).owner
+        kwargs["pk"] = tokens.token_create(user=owner, name="access check")[0].pk
     url = reverse(name, kwargs=kwargs)
     if name == "api_environment_exec":
         return client.post(url, {"cmd": ["true"]}, content_type="application/json")

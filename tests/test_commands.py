@@ -2,16 +2,30 @@
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
+from django.test import Client
+
+from environments.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
 
-def test_api_token_prints_the_same_token_each_time(alice, capsys):
+def test_api_token_prints_a_new_working_token_each_time(alice, capsys):
     call_command("api_token", "alice")
     first = capsys.readouterr().out.strip()
     call_command("api_token", "alice")
-    assert capsys.readouterr().out.strip() == first == Token.objects.get(user=alice).key
+    second = capsys.readouterr().out.strip()
+    assert first != second
+    assert [token.name for token in ApiToken.objects.filter(user=alice)] == ["cli", "cli"]
+    for key in (first, second):
+        response = Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/environments/")
+        assert response.status_code == 200, response.content
+
+
+def test_api_token_for_an_inactive_user_says_so(alice):
+    alice.is_active = False
+    alice.save()
+    with pytest.raises(CommandError, match="The user alice is inactive"):
+        call_command("api_token", "alice")
 
 
 def test_api_token_for_an_unknown_user_says_so():

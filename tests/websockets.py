@@ -4,15 +4,16 @@ import asyncio
 import json
 
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
 
 from dindweb.asgi import application
+from environments.tokens import token_create
 
 OUR_ORIGIN = b"http://localhost"
 
 
 def token_for(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    """A new API token's key for `user` (keys are stored hashed: each call makes one)."""
+    return token_create(user=user, name="tests")[1]
 
 
 async def open_socket(path, *, token=None, cookie=None, origin=OUR_ORIGIN):

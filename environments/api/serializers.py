@@ -48,5 +48,14 @@ class NestedContainerSerializer(serializers.Serializer):
     created = serializers.CharField()
 
 
+class ExtendSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField()
+
+
+class ResizeSerializer(serializers.Serializer):
+    cpus = serializers.FloatField(required=False)
+    memory_mb = serializers.IntegerField(required=False)
+
+
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()

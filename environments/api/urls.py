@@ -9,6 +9,8 @@ urlpatterns = [
     path("v1/environments/<int:pk>/exec/", views.EnvironmentExecView.as_view(), name="api_environment_exec"),
     path("v1/environments/<int:pk>/containers/", views.NestedContainerListView.as_view(),
          name="api_environment_containers"),
+    path("v1/environments/<int:pk>/extend/", views.EnvironmentExtendView.as_view(), name="api_environment_extend"),
+    path("v1/environments/<int:pk>/resize/", views.EnvironmentResizeView.as_view(), name="api_environment_resize"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]
 urlpatterns += [

@@ -5,10 +5,11 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors, services
+from .. import audit, selectors, services
 from ..errors import InvalidRequest
 from .serializers import (EnvironmentCreateSerializer, EnvironmentSerializer, ErrorSerializer,
-                          ExecResultSerializer, ExecSerializer, NestedContainerSerializer)
+                          ExecResultSerializer, ExecSerializer, ExtendSerializer, NestedContainerSerializer,
+                          ResizeSerializer)
 
 ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 503)}
 
@@ -33,7 +34,9 @@ class EnvironmentListView(APIView):
     @extend_schema(request=EnvironmentCreateSerializer, responses={201: EnvironmentSerializer, **ERRORS})
     def post(self, request):
         body = _body(request, {"name", "cpus", "memory_mb", "lifetime_minutes", "preload"})
-        environment = services.environment_create(owner=request.user, **body)
+        with audit.audited(action="environment.create", request=request,
+                           target=f"{request.user.username}/{body.get('name')}"):
+            environment = services.environment_create(owner=request.user, **body)
         return Response(EnvironmentSerializer(environment).data, status=status.HTTP_201_CREATED)
 
 
@@ -46,7 +49,8 @@ class EnvironmentDetailView(APIView):
     @extend_schema(responses={202: EnvironmentSerializer, **ERRORS})
     def delete(self, request, pk):
         environment = selectors.environment_for_user(request.user, pk)
-        services.environment_delete(environment=environment)
+        with audit.audited(action="environment.delete", target=str(environment), request=request):
+            services.environment_delete(environment=environment)
         return Response(EnvironmentSerializer(environment).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -60,7 +64,8 @@ class EnvironmentActionView(APIView):
     @extend_schema(request=None, responses={202: EnvironmentSerializer, **ERRORS})
     def post(self, request, pk):
         environment = selectors.environment_for_user(request.user, pk)
-        self.services[self.action](environment=environment)
+        with audit.audited(action=f"environment.{self.action}", target=str(environment), request=request):
+            self.services[self.action](environment=environment)
         return Response(EnvironmentSerializer(environment).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -69,8 +74,9 @@ class EnvironmentExecView(APIView):
     def post(self, request, pk):
         environment = selectors.environment_for_user(request.user, pk)
         body = _body(request, {"cmd", "timeout"})
-        result = services.environment_exec(environment=environment, cmd=body.get("cmd"),
-                                           timeout=body.get("timeout", 60))
+        with audit.audited(action="environment.exec", target=str(environment), request=request):
+            result = services.environment_exec(environment=environment, cmd=body.get("cmd"),
+                                               timeout=body.get("timeout", 60))
         return Response({"exit_code": result.exit_code, "output": result.output,
                          "truncated": result.truncated})
 
@@ -80,3 +86,28 @@ class NestedContainerListView(APIView):
     def get(self, request, pk):
         environment = selectors.environment_for_user(request.user, pk)
         return Response(selectors.nested_containers(environment))
+
+
+class EnvironmentExtendView(APIView):
+    """POST {"minutes": N}: the environment lives N minutes from now (within the quota)."""
+
+    @extend_schema(request=ExtendSerializer, responses={200: EnvironmentSerializer, **ERRORS})
+    def post(self, request, pk):
+        environment = selectors.environment_for_user(request.user, pk)
+        body = _body(request, {"minutes"})
+        with audit.audited(action="environment.extend", target=str(environment), request=request):
+            services.environment_extend(environment=environment, minutes=body.get("minutes"))
+        return Response(EnvironmentSerializer(environment).data)
+
+
+class EnvironmentResizeView(APIView):
+    """POST {"cpus", "memory_mb"}: new limits, applied by the engine at once (within the quota)."""
+
+    @extend_schema(request=ResizeSerializer, responses={200: EnvironmentSerializer, **ERRORS})
+    def post(self, request, pk):
+        environment = selectors.environment_for_user(request.user, pk)
+        body = _body(request, {"cpus", "memory_mb"})
+        with audit.audited(action="environment.resize", target=str(environment), request=request):
+            services.environment_resize(environment=environment, cpus=body.get("cpus", environment.cpus),
+                                        memory_mb=body.get("memory_mb", environment.memory_mb))
+        return Response(EnvironmentSerializer(environment).data)

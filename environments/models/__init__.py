@@ -1,8 +1,10 @@
 """The app's models, one module per area."""
 
+from .audit import AuditEvent
 from .environment import (NAME_VALIDATOR, NESTED_CONTAINER_PATTERN, AllowedImage, DockerHost,
                           Environment)
 from .quota import PeriodicJob, Quota
+from .token import ApiToken
 
-__all__ = ["NAME_VALIDATOR", "NESTED_CONTAINER_PATTERN", "AllowedImage", "DockerHost", "Environment",
-           "PeriodicJob", "Quota"]
+__all__ = ["NAME_VALIDATOR", "NESTED_CONTAINER_PATTERN", "AllowedImage", "ApiToken", "AuditEvent",
+           "DockerHost", "Environment", "PeriodicJob", "Quota"]

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from .. import profiles
 
@@ -86,6 +89,7 @@ class Environment(models.Model):
     last_activity_at = models.DateTimeField(null=True, blank=True)
     attached = models.PositiveIntegerField(default=0)
     cpu_seen_ns = models.BigIntegerField(default=0)
+    cpu_seen_at = models.DateTimeField(null=True, blank=True)
     disk_used_mb = models.PositiveIntegerField(null=True, blank=True)
 
     container_id = models.CharField(max_length=80, blank=True)
@@ -105,6 +109,11 @@ class Environment(models.Model):
     def engine_name(self) -> str:
         """The name of the container and network on the engine."""
         return f"dindweb-{self.key}"
+
+    @property
+    def expires_soon(self) -> bool:
+        """Within the last quarter hour of its lifetime: pages warn the owner."""
+        return bool(self.expires_at) and self.expires_at - timezone.now() < timedelta(minutes=15)
 
     @property
     def is_busy(self) -> bool:

@@ -1,10 +1,12 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
+
+from environments.tokens import token_create
 
 
 class Command(BaseCommand):
-    help = "Print USER's API token, creating it if needed."
+    help = ("Make a new API token named 'cli' for USER and print its key. Keys are stored"
+            " hashed, so each run makes a new token; revoke old ones on the API tokens page.")
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -14,5 +16,7 @@ class Command(BaseCommand):
             user = get_user_model().objects.get_by_natural_key(username)
         except get_user_model().DoesNotExist:
             raise CommandError(f"There is no user named {username}.") from None
-        token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(token.key)
+        if not user.is_active:
+            raise CommandError(f"The user {username} is inactive: a token for them would be refused.")
+        _, key = token_create(user=user, name="cli")
+        self.stdout.write(key)

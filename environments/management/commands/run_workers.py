@@ -3,6 +3,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from environments.jobs import Scheduler
 from environments.workers import WorkerPool
 
 
@@ -17,6 +18,8 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         pool = WorkerPool(threads).start()
+        scheduler = Scheduler().start()
         self.stdout.write(f"{threads} workers running; Ctrl+C stops them after their current task.")
         stop.wait()
+        scheduler.stop()
         pool.stop()

@@ -4,6 +4,8 @@ from daphne.cli import CommandLineInterface
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from environments.jobs import Scheduler
+from environments.models import Environment
 from environments.reconcile import reconcile
 from environments.workers import WorkerPool
 
@@ -19,6 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, **options):
         pool = None
+        # Shells and log viewers of an earlier run of this process are gone with it.
+        Environment.objects.update(attached=0)
+        scheduler = Scheduler().start()
         if workers:
             # This process runs the only workers of the embedded default, so any task
             # left "running" was cut short by the previous process's end.
@@ -28,6 +33,7 @@ class Command(BaseCommand):
         try:
             CommandLineInterface().run(["-b", host, "-p", str(port), "dindweb.asgi:application"])
         finally:
+            scheduler.stop()
             if pool:
                 pool.stop(timeout=10)
         sys.exit(0)
