@@ -23,6 +23,11 @@ prepare: $(VENV)/.installed node_modules/.installed engine images
 engine:
 	@bash scripts/ensure-engine.sh
 
+# Benchmarks against bare docker on this machine (about 10 minutes): bench/results/latest.md.
+.PHONY: bench
+bench: prepare
+	$(PY) -m bench $(BENCH_ARGS)
+
 images: $(VENV)/.installed engine
 	@$(PY) manage.py build_images
 

@@ -32,6 +32,16 @@ DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
+# Behind HTTPS (production): secure cookies, HSTS and a redirect from plain HTTP. A proxy
+# in front that ends TLS must set X-Forwarded-Proto.
+if envbool("DINDWEB_HTTPS"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("DINDWEB_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = envbool("DINDWEB_HSTS_PRELOAD", "True")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -47,6 +57,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "environments",
 ]
 
@@ -60,7 +71,22 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # counts failed logins, refuses when locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five failed logins for one user name from one address lock that pair out for 15 minutes.
+AXES_FAILURE_LIMIT = envint("DINDWEB_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = envint("DINDWEB_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+# Environments a user may create per minute (the page and the API share the count).
+DINDWEB_CREATE_RATE = os.getenv("DINDWEB_CREATE_RATE", "20/min")
 
 ROOT_URLCONF = "dindweb.urls"
 ASGI_APPLICATION = "dindweb.asgi.application"

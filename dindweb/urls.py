@@ -8,3 +8,8 @@ urlpatterns = [
     path("", include("environments.account_urls")),
     path("", include("environments.urls")),
 ]
+
+# Self-contained (no base template, no database) so they render even when much is broken.
+handler400 = "environments.error_views.bad_request"
+handler404 = "environments.error_views.not_found"
+handler500 = "environments.error_views.server_error"

@@ -154,7 +154,7 @@ class ShellConsumer(EnvironmentConsumer):
                 cols, rows = int(message["cols"]), int(message["rows"])
                 if 1 <= cols <= 1000 and 1 <= rows <= 1000:
                     await asyncio.to_thread(self.session.resize, cols=cols, rows=rows)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             await self.send_json({"type": "error", "message": "Control frames are JSON like "
                                   '{"type": "resize", "cols": 80, "rows": 24}.'})
         except EngineError:

@@ -62,6 +62,12 @@ class ExecResult:
 STDOUT, STDERR = docker_socket.STDOUT, docker_socket.STDERR
 
 
+# Docker detaches an attached exec on ctrl-p ctrl-q unless told otherwise: a user pressing
+# ctrl-p (previous command in bash) then ctrl-q would lose the shell. Sixteen NULs in a
+# row is the nearest to "never" the engine allows.
+DETACH_KEYS = ",".join(["ctrl-@"] * 16)
+
+
 class RawStream:
     """A streaming engine connection (an exec's, or a log's), read by one thread.
 
@@ -388,8 +394,8 @@ class Engine:
         """Start a command with its input and output on a socket of their own."""
         api = _client(self.url, self.tls, timeout=None).api
         try:
-            exec_id = api.exec_create(container, cmd, stdin=tty, tty=tty,
-                                      environment=environment or {})["Id"]
+            exec_id = api.exec_create(container, cmd, stdin=tty, tty=tty, environment=environment or {},
+                                      detach_keys=DETACH_KEYS)["Id"]
             raw = api.exec_start(exec_id, tty=tty, socket=True)
         except Exception as exc:  # noqa: BLE001
             raise _translate(exc, self.url) from exc

@@ -20,7 +20,7 @@ ENTRYPOINT = Path(settings.BASE_DIR) / "images" / "dind" / "entrypoint.sh"
 DIND_PACKAGES = "docker.io,iptables,ca-certificates,procps,bash,coreutils,less,nano,curl,tini"
 # Raised whenever what the builders make changes: an image with another version (or
 # none, as a pulled docker:dind) is rebuilt by `make images`.
-IMAGE_VERSION = "2"
+IMAGE_VERSION = "3"
 
 
 class ImageBuildError(Exception):

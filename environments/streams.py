@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from .engine import STDERR, Engine, EngineError
+from .engine import DETACH_KEYS, STDERR, Engine, EngineError
 
 # The shell's process id goes to a file inside the container so that close() can end
 # the shell's whole session: a TTY exec outlives its connection otherwise.
@@ -51,7 +51,7 @@ class ShellSession:
     def command(self) -> list[str]:
         if self.nested is None:
             return ["sh", "-c", _pid_prefix(self.token) + LOGIN_SHELL]
-        inner = shlex.join(["docker", "exec", "-it", self.nested, "sh", "-c",
+        inner = shlex.join(["docker", "exec", "-it", f"--detach-keys={DETACH_KEYS}", self.nested, "sh", "-c",
                             _pid_prefix(self.token) + ANY_SHELL])
         return ["sh", "-c", _pid_prefix(self.token) + "exec " + inner]
 

@@ -16,6 +16,7 @@ from .engine import EngineError
 from .errors import DindwebError, InvalidRequest, http_status
 from .forms import SIZES, EnvironmentForm
 from .models import NESTED_CONTAINER_PATTERN
+from .throttles import check_create_rate
 
 
 def _form_context(form: EnvironmentForm) -> dict:
@@ -44,6 +45,7 @@ def environment_create(request):
         try:
             with audit.audited(action="environment.create", request=request,
                                target=f"{request.user.username}/{arguments['name']}"):
+                check_create_rate(request)
                 environment = services.environment_create(owner=request.user, **arguments)
         except (DindwebError, EngineError) as exc:
             error, status = str(exc), http_status(exc)

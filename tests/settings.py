@@ -13,3 +13,6 @@ if "sqlite" in DATABASES["default"]["ENGINE"]:
     DATABASES["default"]["TEST"] = {"NAME": STATE_DIR / f"{DINDWEB_INSTANCE}-dindweb.sqlite3"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins
 DINDWEB_READY_TIMEOUT = 45
+# The suite makes many environments for few users; tests of the limits lower these.
+DINDWEB_CREATE_RATE = "10000/min"
+AXES_ENABLED = False  # Client.login() sends no request; test_security.py turns it on

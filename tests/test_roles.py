@@ -14,14 +14,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def admin(django_user_model):
     user = make_user(django_user_model, "ada")
-    user.groups.add(Group.objects.get(name="admin"))
+    user.groups.add(Group.objects.get_or_create(name="admin")[0])
     return user
 
 
 @pytest.fixture
 def trainer(django_user_model):
     user = make_user(django_user_model, "tom")
-    user.groups.add(Group.objects.get(name="trainer"))
+    user.groups.add(Group.objects.get_or_create(name="trainer")[0])
     return user
 
 

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from .. import audit, selectors, services
 from ..errors import InvalidRequest
+from ..throttles import check_create_rate
 from .serializers import (EnvironmentCreateSerializer, EnvironmentSerializer, ErrorSerializer,
                           ExecResultSerializer, ExecSerializer, ExtendSerializer, NestedContainerSerializer,
                           ResizeSerializer)
@@ -36,6 +37,7 @@ class EnvironmentListView(APIView):
         body = _body(request, {"name", "cpus", "memory_mb", "lifetime_minutes", "preload"})
         with audit.audited(action="environment.create", request=request,
                            target=f"{request.user.username}/{body.get('name')}"):
+            check_create_rate(request)
             environment = services.environment_create(owner=request.user, **body)
         return Response(EnvironmentSerializer(environment).data, status=status.HTTP_201_CREATED)
 

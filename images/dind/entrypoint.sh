@@ -39,5 +39,9 @@ else
   rm -f /sys/fs/cgroup/memory/.dindweb-writable
 fi
 
+# A daemon killed before (the container stopped hard) leaves its pid files behind, and a
+# new dockerd refuses to start over them.
+rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+
 # The nested daemon listens on its unix socket only: never on TCP.
 exec dockerd --host=unix:///var/run/docker.sock "$@"

@@ -1,0 +1,74 @@
+"""2. A class at once: N environments requested together, until all are running, against
+N bare starts at the same concurrency (N threads of docker CLI calls)."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from . import bare, report
+from .runner import Run, Server, say
+
+TARGET_RATIO = 1.3
+
+
+def _api_class(server: Server, size: int, round_no: int) -> tuple[float, list[float]]:
+    """Seconds until all run, and each one's seconds until it was seen running."""
+    gate = threading.Barrier(size + 1)
+
+    def post(i):
+        gate.wait()
+        return server.create(f"class-{round_no}-{i}")["id"]
+
+    with ThreadPoolExecutor(size) as pool:
+        futures = [pool.submit(post, i) for i in range(size)]
+        start = time.monotonic()
+        gate.wait()
+        ids = [future.result() for future in futures]
+    seen = server.wait_running(ids, timeout=600, poll=0.1)
+    each = sorted(moment - start for moment in seen.values())
+    return each[-1], each
+
+
+def _bare_class(bench_run: Run, size: int) -> tuple[float, list[float]]:
+    gate = threading.Barrier(size + 1)
+    names = [bench_run.name("class") for _ in range(size)]
+
+    def one(name):
+        gate.wait()
+        return bare.start(name, bench_run.labels)
+
+    with ThreadPoolExecutor(size) as pool:
+        futures = [pool.submit(one, name) for name in names]
+        start = time.perf_counter()
+        gate.wait()
+        each = [future.result() for future in futures]
+    return time.perf_counter() - start, sorted(each)
+
+
+def run(server: Server, bench_run: Run, *, size: int, runs: int) -> list[dict]:
+    ours, baseline, ours_each, bare_each = [], [], [], []
+    for i in range(runs):
+        sides = [("dindweb", lambda: _api_class(server, size, i), ours, ours_each),
+                 ("bare", lambda: _bare_class(bench_run, size), baseline, bare_each)]
+        for label, side, wall, each in (sides if i % 2 == 0 else sides[::-1]):
+            seconds, times = side()
+            wall.append(seconds)
+            each.extend(times)
+            if label == "dindweb":
+                server.delete_all()
+            else:
+                bench_run.remove_bare()
+        say(f"  round {i + 1}/{runs}: dindweb {ours[-1]:.1f} s, bare {baseline[-1]:.1f} s for {size}")
+
+    ratio = report.figures(ours)["median"] / report.figures(baseline)["median"]
+    ours_f, bare_f = report.figures(ours_each), report.figures(bare_each)
+    notes = [
+        f"{size} requested at once, wall time until the last is running; each one's own time to running:"
+        f" dindweb median {ours_f['median']:.1f} s, bare median {bare_f['median']:.1f} s",
+        f"the server ran with {server.env['DINDWEB_INPROCESS_WORKERS']} background workers; the bare side"
+        f" ran {size} starts at once; nothing preloaded on either side",
+    ]
+    return [report.result(
+        id="class", title=f"A class of {size} at once", unit="s", ours=ours, baseline=baseline,
+        baseline_label="bare", target=f"ratio ≤ {TARGET_RATIO}", met=ratio <= TARGET_RATIO, notes=notes,
+        extra={"each_ours": ours_f, "each_bare": bare_f, "size": size})]
