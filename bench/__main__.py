@@ -134,21 +134,24 @@ def main(argv=None) -> int:
     if abandoned:
         say(f"bench: removed {abandoned} objects left by an earlier, interrupted run")
     server = Server(workers=args.workers)
-    failed = False
+    failed = keep_state = False
     results = []
     try:
         say(f"bench: run {bench_run.id}; server on {server.url}, state in {server.state_dir}")
         server.start()
         _benchmarks(args, server, bench_run, results)
-    except (BenchError, KeyboardInterrupt) as exc:
+    except KeyboardInterrupt as exc:
         failed = True
-        say(f"bench: stopped: {exc or 'interrupted'}")
+        say(f"bench: interrupted{f' ({exc})' if str(exc) else ''}")
+    except BenchError as exc:
+        failed = keep_state = True
+        say(f"bench: stopped: {exc}")
     except Exception:
-        failed = True
+        failed = keep_state = True
         raise
     finally:
         _clean_up(server, bench_run)
-        if failed:
+        if keep_state:
             say(f"bench: the server's log is kept at {server.log_path}")
         else:
             server.remove_state()

@@ -5,6 +5,7 @@ aside): a new route without a row here fails `test_every_route_has_a_row`.
 """
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -129,16 +130,37 @@ def running(alice, make_environment):
     return make_environment(alice, name="guarded")
 
 
-def test_another_user_and_anonymous_are_turned_away(running, bob):
-    other, anonymous = Client(), Client()
-    other.login(username=bob.username, password=PASSWORD)
-    other_api = api_client_for(bob)
+def logged_in_clients(user):
+    pages = Client()
+    pages.login(username=user.username, password=PASSWORD)
+    return pages, api_client_for(user)
+
+
+@pytest.mark.parametrize("role", ["developer", "trainer"])
+def test_another_user_and_anonymous_are_turned_away(running, bob, role):
+    """Another developer, or a trainer (classrooms aside, they see no one's environments)."""
+    if role == "trainer":
+        bob.groups.add(Group.objects.get_or_create(name="trainer")[0])
+    other, other_api = logged_in_clients(bob)
+    anonymous = Client()
     for key, (_, _, _, as_other, as_anonymous) in ROUTES.items():
         client = other_api if key.startswith("api_") else other
         check(request(client, key, running.pk), as_other)
         check(request(anonymous, key, running.pk), as_anonymous)
     running.refresh_from_db()
     assert running.status == "running"  # nothing they tried changed it
+
+
+# What an admin gets from every route that only reads: everything, anyone's.
+ADMIN_READS = {key: 200 for key, row in ROUTES.items() if row[0] == "get"}
+
+
+def test_an_admin_reads_every_route(running, django_user_model):
+    admin = django_user_model.objects.create_user("ada", password=PASSWORD)
+    admin.groups.add(Group.objects.get_or_create(name="admin")[0])
+    pages, api = logged_in_clients(admin)
+    for key, expected in ADMIN_READS.items():
+        check(request(api if key.startswith("api_") else pages, key, running.pk), expected)
 
 
 def test_the_owner_gets_through(running, alice):

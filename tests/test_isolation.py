@@ -3,8 +3,10 @@
 import json
 import socket
 import subprocess
+import time
 
 import pytest
+from django.conf import settings
 
 from environments.hosts import engine_for
 
@@ -73,3 +75,31 @@ def test_the_environment_gets_least_privilege_and_its_own_network_and_volume(ali
     assert labels["dindweb.environment"] == environment.key
     assert labels["dindweb.environment.name"] == "inspected"
     assert labels["dindweb.owner"] == "alice"
+
+
+def test_an_environment_cannot_reach_the_host_engine_or_the_dashboard_database(alice, make_environment, engine):
+    environment = make_environment(alice, name="boxed")
+    inside_id = run(environment, "docker info --format '{{.ID}}'").output.strip()
+    assert inside_id and inside_id != engine.info()["ID"]  # its docker.sock is its own daemon's
+    gateway = run(environment, "ip route 2>/dev/null | awk '/default/ {print $3}' || "
+                               "awk '$2 == \"00000000\" {print $3}' /proc/net/route").output.strip()
+    for port in (2375, 2376):  # the host's engine is not on the network either
+        probe = run(environment, f"curl -s --max-time 3 http://{gateway or '172.17.0.1'}:{port}/version; echo exit=$?")
+        assert "ApiVersion" not in probe.output and "exit=0" not in probe.output
+    database = str(settings.DATABASES["default"]["NAME"])
+    assert run(environment, f"test -e '{database}' && echo visible || echo hidden").output == "hidden\n"
+
+
+def test_pages_stay_responsive_while_every_environment_burns_cpu(alice, bob, make_environment, client):
+    burners = [make_environment(owner, name="burner", cpus=0.5) for owner in (alice, bob)]
+    for environment in burners:
+        run(environment, "for i in 1 2 3; do docker run -d dindweb/busybox sh -c 'while :; do :; done'; done")
+    client.force_login(alice)
+    slowest = 0.0
+    for _ in range(20):
+        started = time.monotonic()
+        assert client.get("/").status_code == 200
+        slowest = max(slowest, time.monotonic() - started)
+    # Each environment is capped at half a CPU, however much its nested containers want:
+    # a generous bound, far above the few milliseconds a page takes, proves the cap holds.
+    assert slowest < 2.0
