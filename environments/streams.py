@@ -28,11 +28,13 @@ def _pid_prefix(token: str) -> str:
 def _kill_session_script(token: str) -> str:
     """End every process of the session the recorded process leads, then forget it.
 
-    SIGHUP first, as a closing terminal would send, then SIGKILL for what ignored it.
-    Only POSIX sh built-ins, so it runs in any nested image (busybox, distroless-ish).
+    A connection closed at once may come before the shell has written its pid: wait for
+    it a little. SIGHUP first, as a closing terminal would send, then SIGKILL for what
+    ignored it. Only POSIX sh built-ins, so it runs in any nested image (busybox...).
     """
     pid_file = f"{PID_DIR}/{token}.pid"
-    return (f"[ -f {pid_file} ] || exit 0; read p < {pid_file}; "
+    return (f"n=0; while [ ! -s {pid_file} ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n+1)); done; "
+            f"[ -s {pid_file} ] || exit 0; read p < {pid_file}; "
             f"kill -HUP -$p $p 2>/dev/null; sleep 0.2; kill -KILL -$p $p 2>/dev/null; "
             f"if command -v pkill >/dev/null 2>&1; then pkill -KILL -s $p 2>/dev/null; fi; "
             f"rm -f {pid_file}; exit 0")
