@@ -105,24 +105,22 @@ ACTIONS = {
 }
 
 
-@login_required
-@require_POST
-def environment_action(request, pk, action):
-    environment = selectors.environment_for_user(request.user, pk)
-    service, done = ACTIONS[action]
+def _act(request, environment, *, action: str, call, done, after: str | None = None):
+    """Run a change a page's form asked for: audit it, say how it went as a message, and
+    answer with its status (a refusal keeps its 4xx). `done()` is the success sentence;
+    `after` the page to go to when it worked (the environment's page otherwise)."""
     try:
         with audit.audited(action=f"environment.{action}", target=str(environment), request=request):
-            service(environment=environment)
+            call()
     except (DindwebError, EngineError) as exc:
         messages.error(request, str(exc))
         status = http_status(exc)
     else:
-        messages.success(request, done.format(name=environment.name))
+        messages.success(request, done())
         status = 200
-    url = reverse("environment_list") if action == "delete" and status == 200 \
-        else reverse("environment_detail", args=[pk])
+    url = after if after and status == 200 else reverse("environment_detail", args=[environment.pk])
     if request.htmx:
-        # htmx follows HX-Redirect whatever the status, so a refusal keeps its 4xx.
+        # htmx follows HX-Redirect whatever the status.
         response = HttpResponseClientRedirect(url)
         response.status_code = status
         return response
@@ -130,6 +128,16 @@ def environment_action(request, pk, action):
         # A plain form post that was refused: show the page again with the message.
         return render(request, "environments/detail.html", {"environment": environment}, status=status)
     return redirect(url)
+
+
+@login_required
+@require_POST
+def environment_action(request, pk, action):
+    environment = selectors.environment_for_user(request.user, pk)
+    service, done = ACTIONS[action]
+    return _act(request, environment, action=action, call=lambda: service(environment=environment),
+                done=lambda: done.format(name=environment.name),
+                after=reverse("environment_list") if action == "delete" else None)
 
 
 def _nested_reference(request) -> str | None:
@@ -180,15 +188,7 @@ def nested_container_shell(request, pk, cid):
 @require_POST
 def environment_extend(request, pk):
     environment = selectors.environment_for_user(request.user, pk)
-    try:
-        with audit.audited(action="environment.extend", target=str(environment), request=request):
-            services.environment_extend(environment=environment, minutes=request.POST.get("minutes"))
-    except (DindwebError, EngineError) as exc:
-        messages.error(request, str(exc))
-        status = http_status(exc)
-    else:
-        messages.success(request, f"{environment.name} now lives until {environment.expires_at:%Y-%m-%d %H:%M} UTC.")
-        status = 200
-    if status != 200:
-        return render(request, "environments/detail.html", {"environment": environment}, status=status)
-    return redirect("environment_detail", pk=pk)
+    return _act(request, environment, action="extend",
+                call=lambda: services.environment_extend(environment=environment,
+                                                         minutes=request.POST.get("minutes")),
+                done=lambda: f"{environment.name} now lives until {environment.expires_at:%Y-%m-%d %H:%M} UTC.")

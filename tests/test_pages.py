@@ -85,3 +85,14 @@ def test_the_list_polls_only_while_something_is_busy(pages, alice, make_environm
     make_environment(alice, name="settled")
     rows = pages.get("/?fragment=rows", **HTMX).content.decode()
     assert "settled" in rows and "every 1s" not in rows
+
+
+def test_extending_from_the_page(pages, alice):
+    from environments import services
+
+    environment = services.environment_create(owner=alice, name="longer", preload=[])
+    response = pages.post(f"/environments/{environment.pk}/extend/", {"minutes": "1440"}, follow=True)
+    assert response.status_code == 200 and "longer now lives until" in response.content.decode()
+    refused = pages.post(f"/environments/{environment.pk}/extend/", {"minutes": "20000"})
+    assert refused.status_code == 400
+    assert "Minutes must be between 1 and 10080." in refused.content.decode()
