@@ -50,6 +50,16 @@ def _run(cmd: list[str], **kwargs) -> None:
         raise ImageBuildError(f"{cmd[0]} failed: {' / '.join(tail)}")
 
 
+def _apt_install(package: str) -> None:
+    """Install a Debian package, refreshing apt's lists first if they are too old or empty
+    (a fresh machine has none)."""
+    try:
+        _run(["apt-get", "install", "-y", "-qq", package])
+    except ImageBuildError:
+        _run(["apt-get", "update", "-qq"])
+        _run(["apt-get", "install", "-y", "-qq", package])
+
+
 def _import(engine: Engine, rootfs: Path, reference: str, changes: list[str], say) -> None:
     repository, _, tag = reference.partition(":")
     with tempfile.NamedTemporaryFile(suffix=".tar", dir=rootfs.parent) as archive:
@@ -60,9 +70,11 @@ def _import(engine: Engine, rootfs: Path, reference: str, changes: list[str], sa
 
 
 def build_busybox(engine: Engine, reference: str, workdir: Path, say) -> None:
-    busybox = shutil.which("busybox") or "/bin/busybox"
-    if not os.path.exists(busybox):
-        _run(["apt-get", "install", "-y", "-qq", "busybox-static"])
+    # The image has no libraries, so only Debian's static build will run in it (the plain
+    # busybox package is linked dynamically).
+    if not os.path.exists("/usr/share/doc/busybox-static"):
+        _apt_install("busybox-static")
+    busybox = "/bin/busybox"
     rootfs = workdir / "busybox-rootfs"
     shutil.rmtree(rootfs, ignore_errors=True)
     (rootfs / "bin").mkdir(parents=True)
@@ -85,7 +97,7 @@ def build_busybox(engine: Engine, reference: str, workdir: Path, say) -> None:
 def build_dind(engine: Engine, reference: str, workdir: Path, say) -> None:
     if not shutil.which("debootstrap"):
         say("  installing debootstrap ...")
-        _run(["apt-get", "install", "-y", "-qq", "debootstrap"])
+        _apt_install("debootstrap")
     rootfs = workdir / "dind-rootfs"
     shutil.rmtree(rootfs, ignore_errors=True)
     mirror = apt_mirror()
