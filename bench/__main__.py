@@ -88,10 +88,11 @@ def _benchmarks(args, server: Server, bench_run: Run, results: list[dict]) -> No
         record(classroom.run(server, bench_run, size=args.class_size, runs=args.class_runs))
     if "density" in args.only:
         say(f"density: {args.density} idle environments on each side")
-        record(density.run(server, bench_run, size=args.density, requests=args.requests, settle=args.settle))
+        record(density.run(server, bench_run, size=args.density, requests=args.requests, settle=args.settle,
+                           concurrency=args.workers))
     if {"terminal", "logs"} & set(args.only):
         # One running environment for both; the log benchmark needs an image inside it.
-        _, environment = server.create_and_wait("work", preload=[NESTED_IMAGE])
+        *_, environment = server.create_and_wait("work", preload=[NESTED_IMAGE])
         if "terminal" in args.only:
             say(f"terminal: {args.keystrokes} keystrokes on each side")
             record(terminal.run(server, environment, keystrokes=args.keystrokes, gap=args.keystroke_gap))
@@ -157,7 +158,10 @@ def main(argv=None) -> int:
             server.remove_state()
     if not results:
         return 1
-    json_path, md_path = report.write(_meta(args, started), results)
+    meta = _meta(args, started)
+    if failed:
+        meta["incomplete"] = "the run stopped early: only the benchmarks shown ran"
+    json_path, md_path = report.write(meta, results)
     say(f"bench: wrote {json_path} and {md_path}")
     if failed:
         return 1

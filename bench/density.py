@@ -16,7 +16,6 @@ from .runner import INSTANCE, LABEL_RUN, BenchError, Run, Server, engine, memory
 MiB = 1024 * 1024
 TARGET_MIB = 40
 TARGET_P95_MS = 150
-CONCURRENCY = 8  # starts at once on the bare side, as many as the server's workers
 
 
 def _latencies(fn, requests: int) -> list[float]:
@@ -50,10 +49,10 @@ def _api_list(server: Server, size: int):
     return get
 
 
-def _ours(server: Server, size: int, requests: int, settle: float) -> dict:
+def _ours(server: Server, size: int, requests: int, settle: float, concurrency: int) -> dict:
     rss_before = server.rss_bytes()
     start = time.monotonic()
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
+    with ThreadPoolExecutor(concurrency) as pool:
         ids = list(pool.map(lambda i: server.create(f"idle-{i:03d}")["id"], range(size)))
     server.wait_running(ids, timeout=120 + 10 * size, poll=0.5)
     up = time.monotonic() - start
@@ -74,9 +73,9 @@ def _ours(server: Server, size: int, requests: int, settle: float) -> dict:
             "api_ms": api_ms, "delete": time.monotonic() - start}
 
 
-def _bare(bench_run: Run, size: int, requests: int, settle: float) -> dict:
+def _bare(bench_run: Run, size: int, requests: int, settle: float, concurrency: int) -> dict:
     start = time.monotonic()
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
+    with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(lambda _: bare.start(bench_run.name("idle"), bench_run.labels), range(size)))
     up = time.monotonic() - start
     say(f"  bare: {size} environments running after {up:.0f} s; idle for {settle:.0f} s")
@@ -93,9 +92,11 @@ def _bare(bench_run: Run, size: int, requests: int, settle: float) -> dict:
     return {"up": up, "memory": memory, "list_ms": list_ms, "delete": time.monotonic() - start}
 
 
-def run(server: Server, bench_run: Run, *, size: int, requests: int, settle: float) -> list[dict]:
-    ours = _ours(server, size, requests, settle)
-    theirs = _bare(bench_run, size, requests, settle)
+def run(server: Server, bench_run: Run, *, size: int, requests: int, settle: float,
+        concurrency: int) -> list[dict]:
+    """`concurrency`: starts at once on the bare side, as many as the server's workers."""
+    ours = _ours(server, size, requests, settle, concurrency)
+    theirs = _bare(bench_run, size, requests, settle, concurrency)
     share = ours["server_share"] / MiB
     ours_mib = [m["docker_stats"] / MiB + share for m in ours["memory"]]
     bare_mib = [m["docker_stats"] / MiB for m in theirs["memory"]]
@@ -105,7 +106,7 @@ def run(server: Server, bench_run: Run, *, size: int, requests: int, settle: flo
         f"memory is what `docker stats` shows (cgroup usage less inactive page cache) of each idle"
         f" container after {settle:.0f} s idle, plus the server's growth shared out ({share:.2f} MiB per"
         f" environment); less all page cache it is {no_cache:.1f} MiB",
-        f"bringing up {size}: dindweb {ours['up']:.0f} s, bare {theirs['up']:.0f} s ({CONCURRENCY} at a time);"
+        f"bringing up {size}: dindweb {ours['up']:.0f} s, bare {theirs['up']:.0f} s ({concurrency} at a time);"
         f" removing them: dindweb {ours['delete']:.0f} s, bare {theirs['delete']:.0f} s",
     ]
     page_p95 = report.figures(ours["page_ms"])["p95"]

@@ -108,6 +108,7 @@ def markdown(meta: dict, results: list[dict]) -> str:
         "",
         f"Parameters: {parameters}.",
         "",
+        *([f"**Incomplete**: {meta['incomplete']}.", ""] if meta.get("incomplete") else []),
         "Each cell: the figure compared, then its spread (min–max; p5–p95 past "
         f"{SHORT_SAMPLE} samples). The ratio is dindweb's figure over bare docker's, measured in the"
         " same run, alternating between the two sides.",

@@ -22,6 +22,10 @@ WARM_UP = 20
 KEYS = b"abcdefghijklmnopqrstuvwxyz"
 
 
+def _key(i: int) -> bytes:
+    return KEYS[i % len(KEYS):][:1]
+
+
 class SocketShell:
     def __init__(self, server: Server, environment_id: int):
         self.url = server.ws_url(f"/ws/environments/{environment_id}/shell/")
@@ -34,7 +38,7 @@ class SocketShell:
         await self.ws.send(b"stty raw -echo; echo RE''ADY; exec cat\r")
         await self._read_until(b"READY", timeout=30)
         for i in range(WARM_UP):
-            await self.keystroke(KEYS[i % len(KEYS):][:1])
+            await self.keystroke(_key(i))
 
     async def _read_until(self, wanted: bytes, timeout: float = 10) -> None:
         received = b""
@@ -60,7 +64,7 @@ class PipeShell:
                                         stdout=subprocess.PIPE, bufsize=0)
         self.stdin, self.stdout = self.process.stdin.fileno(), self.process.stdout.fileno()
         for i in range(WARM_UP):
-            self.keystroke(KEYS[i % len(KEYS):][:1])
+            self.keystroke(_key(i))
 
     def keystroke(self, key: bytes) -> float:
         start = time.perf_counter()
@@ -87,13 +91,13 @@ async def _measure(server: Server, environment: dict, keystrokes: int, gap: floa
 
     def pipe_block(offset):
         for i in range(per_block):
-            baseline.append(pipe_shell.keystroke(KEYS[(offset + i) % len(KEYS):][:1]) * 1000)
+            baseline.append(pipe_shell.keystroke(_key(offset + i)) * 1000)
             time.sleep(gap)
 
     try:
         for block in range(BLOCKS):
             for i in range(per_block):
-                ours.append(await socket_shell.keystroke(KEYS[(block + i) % len(KEYS):][:1]) * 1000)
+                ours.append(await socket_shell.keystroke(_key(block + i)) * 1000)
                 await asyncio.sleep(gap)
             await asyncio.to_thread(pipe_block, block)
     finally:

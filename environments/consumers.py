@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 NOT_ALLOWED, NOT_FOUND, NOT_RUNNING = 4403, 4404, 4409
 LOG_BATCH_LINES = 5000   # lines in one frame at most
-LOG_FRAME_SECONDS = 0.05  # at most twenty frames a second: the browser is not flooded
+LOG_FRAME_SECONDS = 0.05  # while output trickles, at most twenty frames a second
 SHELL_QUEUE_CHUNKS = 64  # a reader waits (so does the shell's output) past this many
 ACTIVITY_EVERY_SECONDS = 60  # typing marks the environment active at most this often
 
@@ -217,7 +217,10 @@ class LogConsumer(EnvironmentConsumer):
                     return
                 if not lines:
                     break
-                await asyncio.sleep(LOG_FRAME_SECONDS)
+                if len(lines) < LOG_BATCH_LINES:
+                    # A trickle: let lines gather into the next frame rather than sending
+                    # many small ones. A full frame means a flood: the next goes at once.
+                    await asyncio.sleep(LOG_FRAME_SECONDS)
 
     async def disconnect(self, code):
         self.stopped.set()
