@@ -15,11 +15,11 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from . import classroom, create, density, logs, report, terminal
+from . import classroom, create, density, load, logs, report, terminal
 from .runner import (LIMITS, NESTED_IMAGE, BenchError, Run, Server, engine, remove_abandoned,
                      remove_environment_objects, say)
 
-BENCHMARKS = ["create", "class", "density", "terminal", "logs", "pool"]
+BENCHMARKS = ["create", "class", "density", "terminal", "logs", "load", "pool"]
 
 
 def parse_args(argv=None):
@@ -38,6 +38,9 @@ def parse_args(argv=None):
     parser.add_argument("--keystroke-gap", type=float, default=0.02, help="seconds between keystrokes")
     parser.add_argument("--log-lines", type=int, default=200_000, help="lines the nested container prints")
     parser.add_argument("--log-runs", type=int, default=3, help="log streams timed on each side")
+    parser.add_argument("--load-shells", type=int, default=50, help="shells typing at once in the load run")
+    parser.add_argument("--load-streams", type=int, default=20, help="log streams at once in the load run")
+    parser.add_argument("--load-seconds", type=float, default=60, help="how long the load run lasts")
     parser.add_argument("--workers", type=int, default=8, help="the server's background workers")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -100,6 +103,9 @@ def _benchmarks(args, server: Server, bench_run: Run, results: list[dict]) -> No
             say(f"logs: {args.log_lines:,} lines, {args.log_runs} streams on each side")
             record(logs.run(server, environment, lines=args.log_lines, runs=args.log_runs))
         server.delete_all()
+    if "load" in args.only:
+        say(f"load: {args.load_shells} shells and {args.load_streams} log streams for {args.load_seconds:.0f} s")
+        record(load.run(server, shells=args.load_shells, streams=args.load_streams, seconds=args.load_seconds))
     if "pool" in args.only:
         record([report.skipped(id="pool", title="Create to ready from a warm pool",
                                reason="not measured: dindweb has no warm pool of pre-created environments")])

@@ -50,11 +50,16 @@ def reconcile(*, previous_workers_dead: bool = False) -> list[str]:
 def _remove_orphans(host: DockerHost) -> list[str]:
     engine = engine_for(host)
     known = set(Environment.objects.filter(host=host).values_list("key", flat=True))
+    # A creation that failed owns nothing, even when the engine was too far gone to let it
+    # remove what it had made (dockerd died mid-create): those objects are orphans too.
+    failed = set(Environment.objects.filter(host=host, status=Status.ERROR, container_id="")
+                 .values_list("key", flat=True))
     found = engine.labelled(settings.DINDWEB_INSTANCE)
     orphans = []
     for kind in ("containers", "networks", "volumes"):  # containers first: they hold the rest
         for item in found[kind]:
-            if item["labels"].get(LABEL_ENVIRONMENT) not in known:
+            key = item["labels"].get(LABEL_ENVIRONMENT)
+            if key not in known or key in failed:
                 orphans.append((kind.rstrip("s"), item["name"]))
     lifecycle.remove_objects(engine, orphans)
     return [f"removed orphan {kind} {name}" for kind, name in orphans]

@@ -59,8 +59,10 @@ fi
 echo "Docker engine: starting dockerd (log: $LOG) ..."
 # More, smaller address pools than Docker's default (about 30 networks): every
 # environment gets a network of its own, and a host holds hundreds of environments.
+# --live-restore: environments keep running while dockerd restarts (an upgrade, a crash).
 setsid nohup dockerd \
   --default-address-pool base=172.18.0.0/15,size=24 \
+  --live-restore \
   >>"$LOG" 2>&1 </dev/null &
 
 for _ in $(seq 1 120); do
