@@ -105,3 +105,39 @@ async def test_an_idle_shell_outlives_the_engine_timeout(running, alice):
         await type_line(shell, "echo still-$((1+1))")
         assert "still-2" in await read_terminal(shell, "still-2")
     await shell.disconnect()
+
+
+@pytest.mark.parametrize("route", ["ws_environment_shell", "ws_environment_stats"])
+async def test_admins_get_in_and_trainers_do_not(route, running, django_user_model):
+    from django.contrib.auth.models import Group
+
+    def member(name, role):
+        user = django_user_model.objects.create_user(name, password="x-unused-1")
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        return token_for(user)
+
+    admin_token = await sync_to_async(member)("ada", "admin")
+    trainer_token = await sync_to_async(member)("tom", "trainer")
+    path = f"/ws/environments/{running.pk}/{ROUTES[route]}"
+    admin, connected = await open_socket(path, token=admin_token)
+    assert connected and await stays_open(admin)
+    await admin.disconnect()
+    trainer, _ = await open_socket(path, token=trainer_token)
+    assert await refusal(trainer) == 4403
+
+
+async def test_an_unreachable_engine_closes_with_a_reason(running, alice):
+    nowhere = "unix:///tmp/dindweb-test-no-engine.sock"
+    host = await sync_to_async(lambda: running.host)()
+    real = host.engine_url
+    host.engine_url = nowhere
+    await sync_to_async(host.save)()
+    try:
+        token = await sync_to_async(token_for)(alice)
+        socket, _ = await open_socket(f"/ws/environments/{running.pk}/shell/", token=token)
+        frame = await read_json(socket)
+        assert frame == {"type": "error", "message": f"The Docker engine at {nowhere} is not answering."}
+        assert await refusal(socket) == 1011
+    finally:
+        host.engine_url = real
+        await sync_to_async(host.save)()
