@@ -24,6 +24,8 @@ def chromium_page(base_url):
             profile, executable_path=CHROMIUM, headless=True, args=FLAGS, base_url=base_url,
             viewport={"width": 1280, "height": 900},
         )
+        # For the terminal's copy and paste (the page is on 127.0.0.1: a secure context).
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
         try:
             yield context.pages[0] if context.pages else context.new_page()
         finally:
