@@ -112,6 +112,7 @@ class ShellConsumer(EnvironmentConsumer):
         self.active_at = asyncio.get_running_loop().time()
         self.output = asyncio.Queue(maxsize=SHELL_QUEUE_CHUNKS)
         self.run_in_thread(self._read, asyncio.get_running_loop())
+        # Kept on the consumer: the event loop holds tasks only weakly.
         self.pump = asyncio.create_task(self._pump())
 
     def _read(self, loop):

@@ -9,10 +9,6 @@ def is_admin(user) -> bool:
     return user.is_authenticated and (user.is_superuser or user.groups.filter(name=ADMIN).exists())
 
 
-def is_trainer(user) -> bool:
-    return user.is_authenticated and user.groups.filter(name=TRAINER).exists()
-
-
 def make_developer(user) -> None:
     """New accounts start as developers."""
     group, _ = Group.objects.get_or_create(name=DEVELOPER)
