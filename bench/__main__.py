@@ -15,11 +15,11 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from . import classroom, create, density, load, logs, report, terminal
+from . import classroom, create, density, load, logs, proxy, report, terminal
 from .runner import (LIMITS, NESTED_IMAGE, BenchError, Run, Server, engine, remove_abandoned,
                      remove_environment_objects, say)
 
-BENCHMARKS = ["create", "class", "density", "terminal", "logs", "load", "pool"]
+BENCHMARKS = ["create", "class", "density", "terminal", "logs", "proxy", "load", "pool"]
 
 
 def parse_args(argv=None):
@@ -41,6 +41,9 @@ def parse_args(argv=None):
     parser.add_argument("--load-shells", type=int, default=50, help="shells typing at once in the load run")
     parser.add_argument("--load-streams", type=int, default=20, help="log streams at once in the load run")
     parser.add_argument("--load-seconds", type=float, default=60, help="how long the load run lasts")
+    parser.add_argument("--proxy-requests", type=int, default=1000, help="port proxy requests timed on each side")
+    parser.add_argument("--proxy-clients", type=int, default=8, help="clients at once for port proxy requests/s")
+    parser.add_argument("--proxy-seconds", type=float, default=5, help="seconds of each requests/s round")
     parser.add_argument("--workers", type=int, default=8, help="the server's background workers")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -71,6 +74,7 @@ def _meta(args, started: float) -> dict:
         "parameters": {"runs": args.runs, "class size": args.class_size, "class runs": args.class_runs,
                        "density": args.density, "requests": args.requests, "keystrokes": args.keystrokes,
                        "log lines": args.log_lines, "log runs": args.log_runs, "workers": args.workers,
+                       "proxy requests": args.proxy_requests, "proxy clients": args.proxy_clients,
                        "limits": f"{LIMITS.cpus:g} CPU, {LIMITS.memory_mb} MB, {LIMITS.pids} pids"},
     }
 
@@ -93,7 +97,7 @@ def _benchmarks(args, server: Server, bench_run: Run, results: list[dict]) -> No
         say(f"density: {args.density} idle environments on each side")
         record(density.run(server, bench_run, size=args.density, requests=args.requests, settle=args.settle,
                            concurrency=args.workers))
-    if {"terminal", "logs"} & set(args.only):
+    if {"terminal", "logs", "proxy"} & set(args.only):
         # One running environment for both; the log benchmark needs an image inside it.
         *_, environment = server.create_and_wait("work", preload=[NESTED_IMAGE])
         if "terminal" in args.only:
@@ -102,6 +106,10 @@ def _benchmarks(args, server: Server, bench_run: Run, results: list[dict]) -> No
         if "logs" in args.only:
             say(f"logs: {args.log_lines:,} lines, {args.log_runs} streams on each side")
             record(logs.run(server, environment, lines=args.log_lines, runs=args.log_runs))
+        if "proxy" in args.only:
+            say(f"proxy: {args.proxy_requests} requests on each side, then {args.proxy_clients} clients at once")
+            record(proxy.run(server, environment, requests=args.proxy_requests, clients=args.proxy_clients,
+                             seconds=args.proxy_seconds))
         server.delete_all()
     if "load" in args.only:
         say(f"load: {args.load_shells} shells and {args.load_streams} log streams for {args.load_seconds:.0f} s")

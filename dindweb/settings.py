@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "environments.middleware.ChooseOwnPasswordMiddleware",
     # Last, as django-axes asks: it answers locked-out logins.
     "axes.middleware.AxesMiddleware",
 ]
@@ -216,4 +217,18 @@ DINDWEB_MIN_MEMORY_MB = 256
 DINDWEB_MAX_MEMORY_MB = envint("DINDWEB_MAX_MEMORY_MB", 8192)
 DINDWEB_MAX_LIFETIME_MINUTES = envint("DINDWEB_MAX_LIFETIME_MINUTES", 7 * 24 * 60)
 DINDWEB_MAX_EXEC_TIMEOUT = 600
+# Files: the most one upload (all its files together) may weigh. A folder dropped on the
+# page is many files in one request, hence more than Django's default of 100.
+DINDWEB_MAX_UPLOAD_MB = envint("DINDWEB_MAX_UPLOAD_MB", 200)
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("DINDWEB_MAX_UPLOAD_FILES", 1000)
+# Ports: web apps of environments served under the dashboard's own address run sandboxed
+# (a CSP sandbox: an opaque origin), so a page of a nested app cannot act as the person
+# viewing it, an admin included. Turning it off lets such apps use cookies and websockets
+# from the browser, at that risk.
+DINDWEB_PROXY_SANDBOX = envbool("DINDWEB_PROXY_SANDBOX", "True")
+# Classroom labs: a seat's setup script may run this long; a command broadcast to every
+# seat runs on this many at once; students are warned this long before their class ends.
+DINDWEB_SETUP_TIMEOUT = envint("DINDWEB_SETUP_TIMEOUT", 600)
+DINDWEB_BROADCAST_PARALLEL = envint("DINDWEB_BROADCAST_PARALLEL", 8)
+DINDWEB_CLASS_WARNING_MINUTES = envint("DINDWEB_CLASS_WARNING_MINUTES", 10)
 WHITENOISE_USE_FINDERS = True  # serve static files straight from static/ and node_modules/

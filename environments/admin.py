@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import AllowedImage, ApiToken, AuditEvent, DockerHost, Environment, PeriodicJob, Quota
+from .models import (AllowedImage, ApiToken, AuditEvent, Classroom, DockerHost, Environment, LabTemplate,
+                     PeriodicJob, Quota, Seat)
 
 
 @admin.register(DockerHost)
@@ -53,3 +54,23 @@ class AuditEventAdmin(admin.ModelAdmin):
 @admin.register(PeriodicJob)
 class PeriodicJobAdmin(admin.ModelAdmin):
     list_display = ["name", "next_run_at", "last_run_at"]
+
+
+@admin.register(LabTemplate)
+class LabTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "cpus", "memory_mb", "updated_at"]
+    search_fields = ["name", "owner__username"]
+
+
+class SeatInline(admin.TabularInline):
+    model = Seat
+    fields = ["number", "student", "environment", "last_check_exit_code"]
+    readonly_fields = ["environment", "last_check_exit_code"]
+    extra = 0
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(admin.ModelAdmin):
+    list_display = ["title", "trainer", "starts_at", "ends_at", "join_code", "ended_at"]
+    search_fields = ["title", "trainer__username", "join_code"]
+    inlines = [SeatInline]

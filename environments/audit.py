@@ -26,6 +26,7 @@ OK, REFUSED, FAILED = AuditEvent.Outcome.OK, AuditEvent.Outcome.REFUSED, AuditEv
 # Offered in the audit page's action filter (actions seen in the log are offered too).
 KNOWN_ACTIONS = ["environment.create", "environment.start", "environment.stop", "environment.restart",
                  "environment.delete", "environment.exec", "environment.extend", "environment.resize", "shell.open", "quota.change",
+                 "host.change", "host.check", "host.images", "environment.move",
                  "token.create", "token.revoke", "login", "login.failed", "logout"]
 
 

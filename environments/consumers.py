@@ -19,12 +19,12 @@ from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
 
-from . import audit, selectors
+from . import audit, live, selectors
 from .engine import EngineError
 from .errors import NotAllowed
 from .hosts import engine_for
-from .models import Environment
-from .streams import LineBuffer, LogFollower, ShellSession, stats_frame
+from .models import Environment, Seat
+from .streams import SHARED, WATCH, LineBuffer, LogFollower, ShellSession, stats_frame
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,12 @@ class EnvironmentConsumer(AsyncWebsocketConsumer):
             return NOT_ALLOWED, exc.message
         except Http404:
             return NOT_FOUND, "No such environment."
+        # A classroom seat: its terminal is shared, and trainers in it are shown to the student.
+        self.seat = Seat.objects.filter(environment=self.environment).select_related("classroom").first()
+        self.helping = self.seat is not None and self.seat.student_id != user.pk
+        refusal = self.refusal(user)
+        if refusal:
+            return refusal
         if self.environment.status != Environment.Status.RUNNING:
             return NOT_RUNNING, f"The environment is {self.environment.status}: start it first."
         try:
@@ -71,6 +77,10 @@ class EnvironmentConsumer(AsyncWebsocketConsumer):
                 return NOT_FOUND, f"There is no nested container {self.nested}."
         except EngineError as exc:
             return NOT_RUNNING, str(exc)
+        return None
+
+    def refusal(self, user):
+        """A consumer's own reason to refuse (after the shared checks), or None."""
         return None
 
     async def start(self):
@@ -101,12 +111,18 @@ class ShellConsumer(EnvironmentConsumer):
     """Binary frames carry terminal bytes both ways; text frames carry JSON control."""
 
     session = None
+    read_only = False
 
     async def start(self):
-        session = ShellSession(self.engine, self.environment.container_id, self.nested)
+        mode = None
+        if self.seat is not None and self.nested is None:
+            mode = WATCH if self.read_only else SHARED
+        session = ShellSession(self.engine, self.environment.container_id, self.nested, mode=mode)
         await asyncio.to_thread(session.open)
         self.session = session  # only now: input that arrives after a failed start is ignored
         await self.mark_attached(+1)
+        if self.helping and mode:
+            await self.mark_watching(+1)
         await audit.arecord(action="shell.open", actor=self.scope["user"], ip=audit.scope_ip(self.scope),
                             target=f"{self.environment}" + (f" container {self.nested}" if self.nested else ""))
         self.active_at = asyncio.get_running_loop().time()
@@ -142,6 +158,8 @@ class ShellConsumer(EnvironmentConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.session is None:
             return
+        if self.read_only:
+            return  # watching: keys and resizes stay with the student
         if bytes_data is not None:
             await asyncio.to_thread(self.session.write, bytes_data)
             now = asyncio.get_running_loop().time()
@@ -166,6 +184,26 @@ class ShellConsumer(EnvironmentConsumer):
         if self.session is not None:
             await asyncio.to_thread(self.session.close)
             await self.mark_attached(-1)
+            if self.helping and self.session.mode:
+                await self.mark_watching(-1)
+
+    @database_sync_to_async
+    def mark_watching(self, change: int) -> None:
+        Seat.objects.filter(pk=self.seat.pk).update(watchers=Greatest(F("watchers") + change, 0))
+
+
+class WatchConsumer(ShellConsumer):
+    """A trainer's read-only view of a seat's terminal: the same screen the student sees;
+    nothing typed here reaches it. (Taking over is the ordinary shell socket.)"""
+
+    read_only = True
+
+    def refusal(self, user):
+        if self.seat is None:
+            return NOT_FOUND, "This environment is not a classroom seat."
+        if not self.helping:
+            return NOT_ALLOWED, "Only the class's trainer watches a seat."
+        return None
 
 
 class LogConsumer(EnvironmentConsumer):
@@ -249,3 +287,43 @@ class StatsConsumer(EnvironmentConsumer):
 
     async def disconnect(self, code):
         self.stopped.set()
+
+
+class StatusConsumer(AsyncWebsocketConsumer):
+    """The environment's status each time it changes, in any status and from whichever
+    process changed it (live.announce): `{"type": "status", "status", "status_detail",
+    "steps"}`, the first at once; `{"type": "gone"}` when it has been deleted."""
+
+    group = None
+
+    async def connect(self):
+        await self.accept()
+        pk = self.scope["url_route"]["kwargs"]["pk"]
+        try:
+            await database_sync_to_async(selectors.environment_for_stream)(self.scope["user"], pk)
+        except NotAllowed as exc:
+            await self._refuse(NOT_ALLOWED, exc.message)
+            return
+        except Http404:
+            await self._refuse(NOT_FOUND, "No such environment.")
+            return
+        self.pk, self.group = int(pk), live.group_name(int(pk))
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.status_changed({})  # it may have moved on since the page was made
+
+    async def _refuse(self, code, message):
+        await self.send(text_data=json.dumps({"type": "error", "message": message}))
+        await self.close(code)
+
+    async def status_changed(self, event):
+        row = await database_sync_to_async(
+            lambda: Environment.objects.filter(pk=self.pk).values("status", "status_detail", "steps").first())()
+        if row is None:
+            await self.send(text_data=json.dumps({"type": "gone"}))
+            await self.close(1000)
+            return
+        await self.send(text_data=json.dumps({"type": "status", **row}))
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)

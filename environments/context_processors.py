@@ -2,7 +2,7 @@ from django.core.cache import cache
 
 from .hosts import engine_for
 from .models import DockerHost
-from .roles import is_admin
+from .roles import is_admin, is_trainer
 
 CHECK_EVERY_SECONDS = 3
 
@@ -29,5 +29,5 @@ def user_roles(request):
     A callable, so the query runs only on pages that ask."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"user_is_admin": False}
-    return {"user_is_admin": lambda: is_admin(user)}
+        return {"user_is_admin": False, "user_is_trainer": False}
+    return {"user_is_admin": lambda: is_admin(user), "user_is_trainer": lambda: is_trainer(user)}

@@ -32,6 +32,9 @@ LABEL_OWNER = "dindweb.owner"
 # response, small enough that a runaway command cannot exhaust the server's memory.
 MAX_EXEC_OUTPUT = 1024 * 1024
 
+# Copying an image or a volume between hosts may wait this long for the next bytes.
+TRANSFER_TIMEOUT = 600
+
 
 class EngineError(Exception):
     """A Docker engine refused or failed a request; str() is a sentence for users."""
@@ -75,23 +78,29 @@ class RawStream:
     in a read wakes up at once and its thread ends.
     """
 
-    def __init__(self, response_socket, tty: bool, response=None):
+    def __init__(self, response_socket, tty: bool, response=None, reader=None):
         self._socket = getattr(response_socket, "_sock", response_socket)
         # A shell may sit idle for hours: no read timeout on a stream.
         self._socket.settimeout(None)
         self._response = response  # an HTTP (chunked) response, or None for a hijacked exec
+        self._reader = reader  # a hijacked exec's buffered reader (see hijacked_reader)
         self.tty = tty
 
     def read(self, size: int = 65536) -> bytes:
         """Raw bytes (a TTY stream); b"" at the end."""
         try:
+            if self._reader is not None:
+                return self._reader.read1(size)
             return self._socket.recv(size)
-        except OSError:
+        except (OSError, ValueError):
             return b""
 
     def frames(self):
         """(stream, bytes) pairs of a multiplexed stream, stream being STDOUT or STDERR."""
         try:
+            if self._reader is not None:
+                yield from _exec_frames(self._reader)
+                return
             if self._response is None:
                 yield from docker_socket.frames_iter(self._socket, self.tty)
                 return
@@ -121,6 +130,35 @@ class RawStream:
         self._socket.close()
 
 
+def _start_exec(api, exec_id: str, tty: bool):
+    """Start an exec attached, as docker-py's exec_start does, keeping the response."""
+    response = api._post_json(api._url("/exec/{0}/start", exec_id), stream=True,
+                              headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+                              data={"Tty": tty, "Detach": False})
+    api._raise_for_status(response)
+    return response
+
+
+def hijacked_reader(response):
+    """The buffered file the engine's answer was read through. What the engine sent right
+    behind the headers (a quick command's whole output, a shell's first prompt) may
+    already sit in its buffer: docker-py reads the raw socket instead and loses those
+    bytes now and then (seen: one `echo` in fifty came back empty under load)."""
+    return response.raw._fp.fp
+
+
+def _exec_frames(reader):
+    """(stream, bytes) frames of a non-TTY exec's multiplexed output, until it ends."""
+    while True:
+        header = reader.read(8)
+        if len(header) < 8:
+            return
+        data = reader.read(int.from_bytes(header[4:8], "big"))
+        if not data:
+            return
+        yield header[0], data
+
+
 _clients: dict[tuple, docker.DockerClient] = {}
 _clients_lock = threading.Lock()
 
@@ -143,9 +181,21 @@ def _client(url: str, tls: tuple | None = None, timeout: int | None = None) -> d
                     ca_cert=ca, client_cert=(cert, key_file), verify=True
                 )
             try:
-                client = docker.DockerClient(
-                    base_url=url, tls=tls_config, timeout=timeout, version="auto"
-                )
+                if tls_config:
+                    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the host's
+                    # own CA, and the engine's certificate then fails to verify: turn the
+                    # environment off before the first request (the version negotiation).
+                    client = docker.DockerClient(base_url=url, tls=tls_config, timeout=timeout,
+                                                 version=docker.constants.MINIMUM_DOCKER_API_VERSION)
+                    client.api.trust_env = False
+                    client.api._version = client.api._retrieve_server_version()
+                else:
+                    # ssh:// through the machine's own ssh client (its keys and known_hosts),
+                    # not paramiko, which we do not install.
+                    client = docker.DockerClient(
+                        base_url=url, tls=tls_config, timeout=timeout, version="auto",
+                        use_ssh_client=url.startswith("ssh://"),
+                    )
             except docker.errors.DockerException as exc:
                 raise _translate(exc, url) from exc
             _clients[key] = client
@@ -376,12 +426,16 @@ class Engine:
         try:
             exec_id = api.exec_create(container, wrapped, user=user, workdir=workdir)["Id"]
             chunks, size, truncated = [], 0, False
-            for chunk in api.exec_start(exec_id, stream=True):
-                if size < MAX_EXEC_OUTPUT:
-                    chunks.append(chunk[: MAX_EXEC_OUTPUT - size])
-                    size += len(chunks[-1])
-                else:
-                    truncated = True
+            response = _start_exec(api, exec_id, tty=False)
+            try:
+                for _stream, chunk in _exec_frames(hijacked_reader(response)):
+                    if size < MAX_EXEC_OUTPUT:
+                        chunks.append(chunk[: MAX_EXEC_OUTPUT - size])
+                        size += len(chunks[-1])
+                    else:
+                        truncated = True
+            finally:
+                response.close()
             exit_code = api.exec_inspect(exec_id)["ExitCode"]
         except Exception as exc:  # noqa: BLE001
             raise _translate(exc, self.url) from exc
@@ -396,10 +450,11 @@ class Engine:
         try:
             exec_id = api.exec_create(container, cmd, stdin=tty, tty=tty, environment=environment or {},
                                       detach_keys=DETACH_KEYS)["Id"]
-            raw = api.exec_start(exec_id, tty=tty, socket=True)
+            response = _start_exec(api, exec_id, tty=tty)
+            raw = api._get_raw_response_socket(response)
         except Exception as exc:  # noqa: BLE001
             raise _translate(exc, self.url) from exc
-        return exec_id, RawStream(raw, tty=tty)
+        return exec_id, RawStream(raw, tty=tty, reader=hijacked_reader(response))
 
     def resize_exec(self, exec_id: str, *, rows: int, cols: int) -> None:
         self._call(self.client.api.exec_resize, exec_id, height=rows, width=cols)
@@ -431,8 +486,17 @@ class Engine:
 
     def cpu_time_ns(self, container: str) -> int:
         """CPU time the container (and all nested in it) has used, in nanoseconds."""
+        return self.usage(container)[0]
+
+    def usage(self, container: str) -> tuple[int, int]:
+        """CPU time used so far (ns) and memory in use now (bytes, less reclaimable page
+        cache, as `docker stats` shows it), of the container and all nested in it."""
         stats = self._call(self.client.api.stats, container, stream=False, one_shot=True)
-        return int(stats.get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage", 0))
+        memory = stats.get("memory_stats") or {}
+        details = memory.get("stats") or {}
+        cache = details.get("total_inactive_file", details.get("inactive_file", 0))
+        return (int(stats.get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage", 0)),
+                max(0, int(memory.get("usage", 0)) - int(cache)))
 
     def wait_nested_daemon(self, container: str, timeout: float) -> str:
         """Wait until the nested dockerd answers; returns its version."""
@@ -457,6 +521,37 @@ class Engine:
             + (f" ({last})" if last else "")
             + "."
         )
+
+    # --- files in and out of a container ----------------------------------------------
+
+    def put_archive(self, container: str, folder: str, archive) -> None:
+        """Unpack a tar (a file object, read as it is sent) into `folder`, which must exist."""
+        api = _client(self.url, self.tls, timeout=max(300, settings.DINDWEB_ENGINE_TIMEOUT)).api
+        try:
+            if not api.put_archive(container, folder, archive):
+                raise EngineError(f"The Docker engine did not unpack the files into {folder}.")
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, self.url) from exc
+
+    def get_archive(self, container: str, path: str) -> tuple[dict, object]:
+        """`path` (a file or a folder) as a tar: its stat, and the tar's bytes as chunks.
+
+        The request is made here (a missing path raises NotFound now, not mid-download);
+        the chunks are read as they are iterated, and errors then end the iteration.
+        """
+        api = _client(self.url, self.tls, timeout=max(300, settings.DINDWEB_ENGINE_TIMEOUT)).api
+        try:
+            chunks, stat = api.get_archive(container, path, chunk_size=256 * 1024)
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, self.url) from exc
+
+        def read():
+            try:
+                yield from chunks
+            except Exception as exc:  # noqa: BLE001
+                raise _translate(exc, self.url) from exc
+
+        return stat, read()
 
     def container_logs_tail(self, container: str, lines: int = 5) -> str:
         try:
@@ -490,3 +585,83 @@ class Engine:
         if result.exit_code != 0:
             raise EngineError(f"Loading {image} into the environment failed: "
                               f"{result.output.strip() or 'no output'}.")
+
+    # --- between engines (several Docker hosts) -----------------------------------
+
+    def receive_image(self, source: "Engine", name: str) -> None:
+        """Copy an image from another engine without a registry: its `docker save`
+        stream goes straight into this engine's `docker load`, never whole in memory."""
+        image = source._call(source.client.images.get, name)
+        chunks = source._guarded(image.save(named=True))
+        api = _client(self.url, self.tls, timeout=TRANSFER_TIMEOUT).api
+        for line in self._call(lambda: list(api.load_image(chunks))):
+            if isinstance(line, dict) and line.get("error"):
+                raise EngineError(f"Loading {name} on the Docker host at {self.url} failed: "
+                                  f"{str(line['error']).rstrip('.')}.")
+        if not self.image_exists(name):
+            raise EngineError(f"The Docker host at {self.url} did not keep the image {name}.")
+
+    def volume_archive(self, volume: str, *, image: str, labels: dict):
+        """Yield a tar of a volume's files, made by GNU tar in a helper container of `image`.
+
+        Docker's own archive API drops the overlay xattrs (trusted.overlay.*) that the
+        nested dockerd's layers carry; GNU tar with --xattrs keeps them (reading trusted.*
+        needs SYS_ADMIN). The helper is removed whatever happens.
+        """
+        api = _client(self.url, self.tls, timeout=TRANSFER_TIMEOUT).api
+        helper = self._call(
+            self.client.containers.run, image, entrypoint=["sleep", "infinity"], detach=True,
+            labels=labels, network_mode="none", cap_add=["SYS_ADMIN"],
+            volumes={volume: {"bind": "/data", "mode": "ro"}},
+        )
+        try:
+            exec_id = self._call(api.exec_create, helper.id, [
+                "tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", "/data", "-cf", "-", "."])["Id"]
+            errors = []
+            # Read through the buffered reader: the tar's first bytes may come with the headers.
+            response = self._call(_start_exec, api, exec_id, tty=False)
+            try:
+                for stream, data in self._guarded(_exec_frames(hijacked_reader(response))):
+                    if stream == STDERR:
+                        errors.append(data)
+                    else:
+                        yield data
+            finally:
+                response.close()
+            code = self._call(api.exec_inspect, exec_id).get("ExitCode")
+            if code != 0:
+                text = b"".join(errors).decode("utf-8", errors="replace").strip()[-300:]
+                raise EngineError(f"Reading the volume {volume} failed: {text or f'tar ended with {code}'}.")
+        finally:
+            try:
+                self._call(helper.remove, force=True)
+            except EngineError:
+                log.exception("Could not remove the helper container %s", helper.id)
+
+    def restore_volume(self, volume: str, chunks, *, image: str, labels: dict) -> None:
+        """Create `volume` here and unpack the tar `chunks` (volume_archive's) into it.
+
+        The engine itself unpacks (put_archive into a helper container that never runs);
+        it applies the xattrs the tar carries. A failure removes the half-filled volume.
+        """
+        if self.volume_exists(volume):
+            raise EngineError(f"The Docker host at {self.url} already has a volume named {volume}.")
+        self.ensure_volume(volume, labels)
+        api = _client(self.url, self.tls, timeout=TRANSFER_TIMEOUT).api
+        try:
+            helper = self._call(self.client.containers.create, image, entrypoint=["true"], labels=labels,
+                                network_mode="none", volumes={volume: {"bind": "/data", "mode": "rw"}})
+            try:
+                self._call(api.put_archive, helper.id, "/data", chunks)
+            finally:
+                self._call(helper.remove, force=True)
+        except Exception:
+            self.remove_volume(volume)
+            raise
+
+    def _guarded(self, iterator):
+        """Iterate a docker-py stream, its failures turned into EngineError."""
+        try:
+            yield from iterator
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, self.url) from exc

@@ -17,6 +17,11 @@ def bad_request(request, exception=None):
     return _answer(request, 400, "The request was not understood.")
 
 
+def permission_denied(request, exception=None):
+    sentence = str(exception) if exception and str(exception) else "You are not allowed to do that."
+    return _answer(request, 403, sentence)
+
+
 def not_found(request, exception=None):
     return _answer(request, 404, "There is no such page.")
 

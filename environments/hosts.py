@@ -13,15 +13,16 @@ def default_engine() -> Engine:
     return Engine(settings.DINDWEB_DEFAULT_ENGINE_URL)
 
 
-def engine_for(host: DockerHost) -> Engine:
+def engine_for(host: DockerHost, timeout: int | None = None) -> Engine:
     tls = None
     if host.tls_cert and host.tls_key:
         tls = _tls_files(host)
-    return Engine(host.engine_url, tls=tls)
+    return Engine(host.engine_url, tls=tls, timeout=timeout)
 
 
 def default_host() -> DockerHost:
-    """The host new environments go to (the first enabled one; placement comes later)."""
+    """The first enabled host, made on a fresh install from DINDWEB_DEFAULT_ENGINE_URL.
+    New environments go where environments/placement.py says."""
     host = DockerHost.objects.filter(enabled=True).order_by("pk").first()
     if host is None:
         host, _ = DockerHost.objects.get_or_create(

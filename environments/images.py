@@ -17,10 +17,10 @@ from django.conf import settings
 from .engine import Engine
 
 ENTRYPOINT = Path(settings.BASE_DIR) / "images" / "dind" / "entrypoint.sh"
-DIND_PACKAGES = "docker.io,iptables,ca-certificates,procps,bash,coreutils,less,nano,curl,tini"
+DIND_PACKAGES = "docker.io,iptables,ca-certificates,procps,bash,coreutils,less,nano,curl,tini,tmux"
 # Raised whenever what the builders make changes: an image with another version (or
 # none, as a pulled docker:dind) is rebuilt by `make images`.
-IMAGE_VERSION = "3"
+IMAGE_VERSION = "4"
 
 
 class ImageBuildError(Exception):
@@ -112,6 +112,8 @@ def build_dind(engine: Engine, reference: str, workdir: Path, say) -> None:
     target = rootfs / "usr" / "local" / "bin" / "dindweb-entrypoint"
     shutil.copy2(ENTRYPOINT, target)
     target.chmod(0o755)
+    # Classroom seats share their terminal through tmux (streams.py): quiet, no prefix key.
+    shutil.copy2(ENTRYPOINT.parent / "tmux.conf", rootfs / "etc" / "tmux.conf")
     _import(engine, rootfs, reference, [
         # tini as PID 1 reaps what exec'd commands leave behind; dockerd does not.
         'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/dindweb-entrypoint"]',

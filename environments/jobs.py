@@ -8,6 +8,7 @@ survive a restart.
 """
 
 import logging
+import os
 import threading
 from datetime import timedelta
 
@@ -17,8 +18,10 @@ from django.utils import timezone
 from . import audit, quotas, services
 from .engine import EngineError
 from .errors import DindwebError
+from .host_health import check_hosts
 from .hosts import engine_for
 from .models import Environment, PeriodicJob
+from .classrooms.schedule import measure_seats, run_classroom_clock
 from .reconcile import reconcile
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,9 @@ def _stop(environment: Environment, reason: str) -> bool:
 def stop_expired(now=None) -> list[str]:
     now = now or timezone.now()
     stopped = []
-    for environment in Environment.objects.filter(status=Status.RUNNING, expires_at__lte=now):
+    # On a host that is down the stop would only fail; it happens once the host is back.
+    expired = Environment.objects.filter(status=Status.RUNNING, expires_at__lte=now, host__answering=True)
+    for environment in expired:
         reason = (f"Stopped: its lifetime ended at {environment.expires_at:%Y-%m-%d %H:%M} UTC. Nothing"
                   " was deleted; extend its lifetime to start it again.")
         if _stop(environment, reason):
@@ -69,7 +74,9 @@ def stop_idle(now=None) -> list[str]:
     no nested container using CPU."""
     now = now or timezone.now()
     stopped = []
-    candidates = Environment.objects.filter(status=Status.RUNNING, attached=0).select_related("owner", "host")
+    # Classroom seats live as long as their class (classrooms/schedule.py), idle or not.
+    candidates = Environment.objects.filter(status=Status.RUNNING, attached=0,
+                                            seat__isnull=True).select_related("owner", "host")
     for environment in candidates:
         limit = quotas.limits_for(environment.owner).max_idle_minutes
         if not limit:
@@ -119,6 +126,10 @@ JOBS = {
     "cull": (30, cull),
     "measure-disks": (300, measure_disks),
     "reconcile": (300, reconcile),
+    "classrooms": (15, run_classroom_clock),
+    "measure-seats": (10, measure_seats),
+    # Marks Docker hosts down and up again; placement trusts what it last saw.
+    "check-hosts": (15, check_hosts),
 }
 
 
@@ -134,6 +145,8 @@ def run_due_jobs(now=None) -> dict[str, list]:
     done = {}
     for name, (every, job) in JOBS.items():
         if claim(name, every, now):
+            # Tests count these claims; the time tells one claim from another.
+            log.debug("job %s claimed by process %s at %s", name, os.getpid(), timezone.now().isoformat())
             done[name] = job()
     return done
 

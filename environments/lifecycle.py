@@ -7,18 +7,21 @@ A step that fails removes what this run made, so nothing is left half-made.
 """
 
 import logging
+import shlex
 
 from django.conf import settings
 from django.utils import timezone
 
 from . import engine as docker_engine
-from . import profiles
+from . import host_images, live, profiles
 from .engine import EngineError, Limits
 from .hosts import engine_for
 from .models import Environment
 
 log = logging.getLogger(__name__)
 Status = Environment.Status
+# The tail of a setup script's output kept for the page (its end says what went wrong).
+SETUP_OUTPUT_KEPT = 64 * 1024
 
 
 class Deleted(Exception):
@@ -34,6 +37,7 @@ class Progress:
 
     def _save(self, detail: str) -> None:
         Environment.objects.filter(pk=self.environment.pk).update(steps=self.steps, status_detail=detail)
+        live.announce(self.environment.pk)
 
     def begin(self, name: str) -> None:
         current = Environment.objects.filter(pk=self.environment.pk).values_list("status", flat=True).first()
@@ -73,7 +77,9 @@ def volume_name(environment: Environment) -> str:
 
 def _settle(environment: Environment, expected: str, **fields) -> bool:
     """Write the outcome only if nobody moved the environment on meanwhile."""
-    return bool(Environment.objects.filter(pk=environment.pk, status=expected).update(**fields))
+    settled = bool(Environment.objects.filter(pk=environment.pk, status=expected).update(**fields))
+    live.announce(environment.pk)
+    return settled
 
 
 def _bring_up(environment: Environment, engine, progress: Progress, made: list) -> str:
@@ -99,6 +105,7 @@ def _bring_up(environment: Environment, engine, progress: Progress, made: list) 
     progress.begin("Container")
     state = engine.container_status(name)
     if state is None:
+        host_images.ensure_on(environment.host, [settings.DINDWEB_DIND_IMAGE])  # a new host lacks it
         made.append(("container", name))
         container_id = engine.create_environment_container(
             name=name, image=settings.DINDWEB_DIND_IMAGE, hostname=environment.name,
@@ -129,6 +136,33 @@ def _image_options(engine) -> dict:
     if labels.get("dindweb.image") == "dind":
         return {}
     return {"command": ["dockerd", "--host=unix:///var/run/docker.sock"], "init": True}
+
+
+class SetupFailed(EngineError):
+    """The environment's setup script or one of its nested containers failed."""
+
+
+def _prepare_inside(environment: Environment, engine, progress: Progress) -> None:
+    """A lab's setup script, then its nested containers; their output stays on the row."""
+    if environment.setup_script:
+        progress.begin("Setup script")
+        result = engine.exec(environment.container_id, ["bash", "-c", environment.setup_script],
+                             timeout=settings.DINDWEB_SETUP_TIMEOUT)
+        output = result.output[-SETUP_OUTPUT_KEPT:]
+        Environment.objects.filter(pk=environment.pk).update(setup_exit_code=result.exit_code,
+                                                             setup_output=output)
+        if result.exit_code != 0:
+            raise SetupFailed(f"The setup script failed with exit code {result.exit_code}.")
+        progress.done("Setup script", "exit code 0")
+    if environment.run_containers:
+        progress.begin("Nested containers")
+        for arguments in environment.run_containers:
+            result = engine.exec(environment.container_id, ["docker", "run", "-d", *arguments],
+                                 timeout=settings.DINDWEB_SETUP_TIMEOUT)
+            if result.exit_code != 0:
+                last = (result.output.strip().splitlines() or ["no output"])[-1]
+                raise SetupFailed(f"docker run {shlex.join(arguments)} failed: {last}")
+        progress.done("Nested containers", f"{len(environment.run_containers)} started")
 
 
 def remove_objects(engine, things: list, *, quiet: bool = True) -> None:
@@ -164,15 +198,19 @@ def provision(environment_id: int) -> None:
         return
     engine = engine_for(environment.host)
     images = list(environment.preload)
+    extra = (["Setup script"] if environment.setup_script else []) + (
+        ["Nested containers"] if environment.run_containers else [])
     progress = Progress(environment, ["Network", "Volume", "Container", "Docker daemon",
-                                      *[f"Image {image}" for image in images]])
+                                      *[f"Image {image}" for image in images], *extra])
     made: list = []
     try:
         version = _bring_up(environment, engine, progress, made)
         for image in images:
             progress.begin(f"Image {image}")
+            host_images.ensure_on(environment.host, [image])
             engine.load_image(environment.container_id, image)
             progress.done(f"Image {image}", "loaded")
+        _prepare_inside(environment, engine, progress)
     except Deleted:
         remove_objects(engine, _everything(environment))
         return
@@ -238,6 +276,7 @@ def delete(environment_id: int) -> None:
                 status_detail=_sentence(exc, "Deleting the environment failed") + " Try again.")
         return
     Environment.objects.filter(pk=environment.pk, status=Status.DELETING).delete()
+    live.announce(environment.pk)  # its page learns that it is gone
 
 
 def _sentence(exc: Exception, what: str) -> str:

@@ -11,13 +11,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from . import audit, quotas
+from .classrooms.classrooms import seats_in_use
 from .engine import EngineError
 from .errors import DindwebError
 from .forms import QuotaForm
 from .hosts import engine_for
 from .models import DockerHost, Environment, Quota
 from .quota_services import quota_remove, quota_set
-from .roles import is_admin
+from .roles import is_admin, is_trainer
 
 
 def _admin_only(request):
@@ -30,8 +31,10 @@ def _admin_only(request):
 @require_GET
 def usage(request):
     limits, used = quotas.limits_for(request.user), quotas.usage_of(request.user)
-    environments = Environment.objects.filter(owner=request.user).order_by("name")
-    return render(request, "quotas/usage.html", {"limits": limits, "used": used, "environments": environments})
+    environments = Environment.objects.filter(owner=request.user, seat__isnull=True).order_by("name")
+    seats = seats_in_use(request.user) if is_trainer(request.user) else None
+    return render(request, "quotas/usage.html", {"limits": limits, "used": used, "environments": environments,
+                                                 "classroom_seats": seats})
 
 
 @login_required
@@ -117,6 +120,9 @@ def _capacity(host: DockerHost) -> dict:
         count=Count("id"), cpus=Sum("cpus"), memory=Sum("memory_mb"))
     facts = {"host": host, "running": running["count"], "cpus": running["cpus"] or 0,
              "memory_mb": running["memory"] or 0, "total": host.environments.count()}
+    if not host.answering:  # as the host check last saw it: a dead host must not hang the page
+        facts.update(answering=False, error=host.health_detail or "It is not answering.")
+        return facts
     try:
         info = engine_for(host).info()
         facts.update(answering=True, ncpu=info.get("NCPU"), mem_total_mb=(info.get("MemTotal") or 0) // 2**20,

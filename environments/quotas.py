@@ -28,6 +28,7 @@ class Limits:
     max_lifetime_minutes: int
     max_idle_minutes: int
     disk_mb: int
+    max_classroom_seats: int
     source: str  # "user", "group NAME" or "site default", for the usage page
 
     @classmethod
@@ -69,7 +70,8 @@ class Usage:
 
 
 def usage_of(user) -> Usage:
-    held = Environment.objects.filter(owner=user).exclude(status=Status.DELETING)
+    # Classroom seats count against the trainer's classroom quota instead (classrooms/).
+    held = Environment.objects.filter(owner=user, seat__isnull=True).exclude(status=Status.DELETING)
     active = held.filter(status__in=ACTIVE).aggregate(cpus=Sum("cpus"), memory=Sum("memory_mb"))
     return Usage(environments=held.count(), cpus=active["cpus"] or Decimal(0),
                  memory_mb=active["memory"] or 0)

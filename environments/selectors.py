@@ -6,6 +6,8 @@ so the rule of who sees what lives in one place.
 
 import json
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
 from .engine import EngineError
@@ -22,7 +24,8 @@ def environments_visible_to(user):
     queryset = Environment.objects.select_related("owner", "host")
     if is_admin(user):
         return queryset
-    return queryset.filter(owner=user)
+    # A student reaches the classroom seat they hold; its trainer owns it.
+    return queryset.filter(Q(owner=user) | Q(seat__student=user))
 
 
 def environment_for_user(user, pk) -> Environment:
@@ -32,6 +35,15 @@ def environment_for_user(user, pk) -> Environment:
         return environments_visible_to(user).get(pk=int(pk))
     except (Environment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such environment.") from None
+
+
+def environment_to_manage(user, pk) -> Environment:
+    """For starting, stopping, deleting, resizing: owners and admins. A student may use
+    their classroom seat but not change it (their trainer resets it)."""
+    environment = environment_for_user(user, pk)
+    if environment.owner_id != user.pk and not is_admin(user):
+        raise PermissionDenied("This is a classroom seat: your trainer manages it.")
+    return environment
 
 
 def environment_for_stream(user, pk) -> Environment:

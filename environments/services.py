@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import quotas, tasks
+from . import host_images, live, placement, quotas, tasks
 from .engine import EngineUnavailable, ExecResult, Limits
 from .errors import Conflict, InvalidRequest
-from .hosts import default_host, engine_for
+from .hosts import engine_for
 from .models import NAME_VALIDATOR, AllowedImage, Environment
 
 Status = Environment.Status
@@ -77,7 +77,7 @@ def _clean_preload(preload, engine) -> list[str]:
             raise InvalidRequest(
                 f"The image {reference or '(empty)'} is not on the list of images that can be preloaded."
             )
-        if not engine.image_exists(reference):
+        if not host_images.available(reference, engine):
             raise InvalidRequest(f"The image {reference} is not on the Docker host.")
         if reference not in chosen:
             chosen.append(reference)
@@ -85,9 +85,10 @@ def _clean_preload(preload, engine) -> list[str]:
 
 
 def environment_create(
-    *, owner, name=None, cpus=None, memory_mb=None, lifetime_minutes=None, preload=None
+    *, owner, name=None, cpus=None, memory_mb=None, lifetime_minutes=None, preload=None, host=None
 ) -> Environment:
-    """Record a new environment as creating and queue its provisioning."""
+    """Record a new environment as creating and queue its provisioning. It goes to the
+    Docker host placement picks, or to `host` when one is given (a pinned classroom)."""
     defaults = settings.DINDWEB_DEFAULTS
     name = _clean_name(name)
     cpus = _clean_number(defaults["cpus"] if cpus is None else cpus, label="CPUs",
@@ -100,7 +101,7 @@ def environment_create(
     else:
         lifetime = _clean_number(lifetime_minutes, label="Lifetime (minutes)", low=1,
                                  high=settings.DINDWEB_MAX_LIFETIME_MINUTES, kind=int)
-    host = default_host()
+    host = placement.choose_host(cpus=cpus, memory_mb=memory_mb, pinned=host)
     engine = engine_for(host)
     if not engine.ping():
         raise EngineUnavailable(f"The Docker engine at {host.engine_url} is not answering.")
@@ -118,6 +119,7 @@ def environment_create(
     try:
         with transaction.atomic():
             _lock_quota_of(owner)
+            placement.check_room(host, cpus=cpus, memory_mb=memory_mb)
             limits = quotas.check_new_environment(owner, cpus=cpus, memory_mb=memory_mb,
                                                   lifetime_minutes=lifetime)
             environment.pids_limit = limits.pids_per_environment
@@ -146,6 +148,7 @@ def _move(environment: Environment, allowed: tuple, to: str, detail: str) -> Non
         environment.refresh_from_db(fields=["status"])
         raise Conflict(f"The environment is {environment.status}: that cannot be done now.")
     environment.status, environment.status_detail = to, detail
+    live.announce(environment.pk)
 
 
 def environment_start(*, environment: Environment) -> None:
@@ -228,3 +231,7 @@ def environment_exec(*, environment: Environment, cmd, timeout=60) -> ExecResult
         raise Conflict(f"The environment is {environment.status}: start it before running commands.")
     Environment.objects.filter(pk=environment.pk).update(last_activity_at=timezone.now())
     return engine_for(environment.host).exec(environment.container_id, cmd, timeout=timeout)
+
+
+# The classroom services check the same fields the same way.
+clean_number, clean_preload, lock_quota_of = _clean_number, _clean_preload, _lock_quota_of

@@ -40,17 +40,32 @@ def _kill_session_script(token: str) -> str:
             f"rm -f {pid_file}; exit 0")
 
 
-class ShellSession:
-    """An interactive shell in an environment, or in one of its nested containers."""
+# A classroom seat's terminal is one tmux session (image: /etc/tmux.conf hides tmux), so the
+# student, a trainer helping (a second writable client) and a trainer watching (a
+# read-only client) all see the same screen, and it outlives a dropped connection.
+SHARED_SESSION = "lab"
+SHARED, WATCH = "shared", "watch"
 
-    def __init__(self, engine: Engine, container: str, nested: str | None = None):
-        self.engine, self.container, self.nested = engine, container, nested
+
+def _shared_terminal(read_only: bool) -> str:
+    return (f"tmux new-session -d -s {SHARED_SESSION} 2>/dev/null; "
+            f"exec tmux attach-session {'-r ' if read_only else ''}-t {SHARED_SESSION}")
+
+
+class ShellSession:
+    """An interactive shell in an environment, or in one of its nested containers; or a
+    client of the environment's shared terminal (mode SHARED or WATCH)."""
+
+    def __init__(self, engine: Engine, container: str, nested: str | None = None, mode: str | None = None):
+        self.engine, self.container, self.nested, self.mode = engine, container, nested, mode
         self.token = secrets.token_hex(8)
         self.exec_id: str | None = None
         self.stream = None
         self._closed = threading.Lock()
 
     def command(self) -> list[str]:
+        if self.mode in (SHARED, WATCH):
+            return ["sh", "-c", _pid_prefix(self.token) + _shared_terminal(self.mode == WATCH)]
         if self.nested is None:
             return ["sh", "-c", _pid_prefix(self.token) + LOGIN_SHELL]
         inner = shlex.join(["docker", "exec", "-it", f"--detach-keys={DETACH_KEYS}", self.nested, "sh", "-c",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import audit, quotas, selectors, services
+from . import audit, ports, quotas, selectors, services
 from .engine import EngineError
 from .errors import DindwebError, InvalidRequest, http_status
 from .forms import SIZES, EnvironmentForm
@@ -27,8 +27,11 @@ def _form_context(form: EnvironmentForm) -> dict:
 @login_required
 @require_GET
 def environment_list(request):
-    environments = list(selectors.environments_visible_to(request.user).filter(owner=request.user))
+    # A trainer's classroom seats live on the classroom pages, not in this list.
+    environments = list(selectors.environments_visible_to(request.user).filter(owner=request.user,
+                                                                             seat__isnull=True))
     context = {"environments": environments, "any_busy": any(e.is_busy for e in environments),
+               "seats": request.user.seats.select_related("classroom"),
                **_form_context(EnvironmentForm())}
     if request.htmx and request.GET.get("fragment") == "rows":
         return render(request, "environments/list.html#rows", context)
@@ -91,6 +94,7 @@ def environment_inside(request, pk):
     context = {"environment": environment, "loaded": True}
     try:
         context["containers"] = selectors.nested_containers(environment)
+        context["ports"] = ports.published_ports(context["containers"])
         context["images"] = selectors.nested_images(environment)
     except (DindwebError, EngineError) as exc:
         context["inside_error"] = str(exc)
@@ -133,7 +137,7 @@ def _act(request, environment, *, action: str, call, done, after: str | None = N
 @login_required
 @require_POST
 def environment_action(request, pk, action):
-    environment = selectors.environment_for_user(request.user, pk)
+    environment = selectors.environment_to_manage(request.user, pk)
     service, done = ACTIONS[action]
     return _act(request, environment, action=action, call=lambda: service(environment=environment),
                 done=lambda: done.format(name=environment.name),
@@ -187,7 +191,7 @@ def nested_container_shell(request, pk, cid):
 @login_required
 @require_POST
 def environment_extend(request, pk):
-    environment = selectors.environment_for_user(request.user, pk)
+    environment = selectors.environment_to_manage(request.user, pk)
     return _act(request, environment, action="extend",
                 call=lambda: services.environment_extend(environment=environment,
                                                          minutes=request.POST.get("minutes")),

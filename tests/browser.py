@@ -38,3 +38,20 @@ def log_in(page, username, password):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+@contextmanager
+def chromium_pages(base_url, count: int):
+    """`count` pages with separate cookies (separate users) in one Chromium."""
+    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is not installed: `make test` installs it.", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            pages = []
+            for _ in range(count):
+                context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+                pages.append(context.new_page())
+            yield pages
+        finally:
+            browser.close()

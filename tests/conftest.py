@@ -19,6 +19,8 @@ from environments.lifecycle import remove_objects
 from environments.models import Environment
 from environments.workers import WorkerPool
 
+from .servers import postgres_url, redis_url  # noqa: F401  (the several-process cases' servers)
+
 IN_CI = os.environ.get("CI") == "true"
 PASSWORD = "correct horse battery staple"
 

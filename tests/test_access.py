@@ -13,6 +13,7 @@ from environments import tokens
 from environments.models import Environment
 
 from .conftest import PASSWORD, api_client_for, wait_for
+from .test_classroom_access import CLASSROOM_ROUTES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +35,16 @@ ROUTES = {
     "environment_logs": ("get", True, 200, 404, LOGIN),
     "environment_logs_download": ("get", True, 200, 404, LOGIN),
     "nested_container_shell": ("get", True, 200, 404, LOGIN),
+    # Ports and files. Nothing listens on the owner's port 8080: the proxy lets them through
+    # to the page that says so (502); port_open with ?port=8080 goes there (302).
+    "port_open": ("get", True, 302, 404, LOGIN),
+    "port_proxy": ("get", True, 502, 404, LOGIN),
+    "file_browser": ("get", True, 200, 404, LOGIN),
+    "file_upload": ("post", True, 400, 404, LOGIN),  # no files sent
+    "file_download": ("get", True, 200, 404, LOGIN),
+    "api_environment_files": ("get", True, 200, 404, 401),
+    "api_environment_files:post": ("post", True, 400, 404, 401),  # no files sent
+    "api_environment_files_download": ("get", True, 200, 404, 401),
     "api_environments": ("get", False, 200, 200, 401),
     "api_environments:post": ("post", False, 400, 400, 401),
     "api_environment": ("get", True, 200, 404, 401),
@@ -62,12 +73,23 @@ ROUTES = {
     "quota_create": ("post", False, 404, 404, LOGIN),
     "quota_save": ("post", True, 404, 404, LOGIN),
     "quota_delete": ("post", True, 404, 404, LOGIN),
+    # Docker hosts: admins only (test_hosts.py shows one gets in); pk is the environment's host.
+    "host_list": ("get", False, 404, 404, LOGIN),
+    "host_create": ("post", False, 404, 404, LOGIN),
+    "host_detail": ("get", True, 404, 404, LOGIN),
+    "host_save": ("post", True, 404, 404, LOGIN),
+    "host_check": ("post", True, 404, 404, LOGIN),
+    "host_copy_images": ("post", True, 404, 404, LOGIN),
+    "host_remove": ("post", True, 404, 404, LOGIN),
+    "environment_move": ("post", True, 404, 404, LOGIN),
 }
 # Run in this order for the owner: reads first, then stop, then what a stopped
 # environment refuses, and the delete last.
 OWNER_ORDER = [
     "environment_list", "environment_create", "environment_detail", "environment_status",
     "environment_inside", "environment_logs", "environment_logs_download", "nested_container_shell",
+    "port_open", "port_proxy", "file_browser", "file_upload", "file_download", "api_environment_files",
+    "api_environment_files:post", "api_environment_files_download",
     "api_environments", "api_environments:post", "api_environment",
     "api_environment_exec", "api_environment_containers", "api_environment_start",
     "environment_action:start", "api_environment_stop", "environment_action:stop",
@@ -75,7 +97,8 @@ OWNER_ORDER = [
     "token_list", "token_create", "token_revoke", "audit_log", "audit_export",
     "environment_extend", "api_environment_extend", "api_environment_resize", "usage", "quota_list",
     "quota_overview", "quota_create", "quota_save", "quota_delete",
-    "environment_action:delete", "api_environment:delete",
+    "host_list", "host_create", "host_detail", "host_save", "host_check", "host_copy_images", "host_remove",
+    "environment_move", "environment_action:delete", "api_environment:delete",
 ]
 DJANGO_OWN = {"login", "logout", "password_change", "password_change_done", "password_reset",
               "password_reset_done", "password_reset_confirm", "password_reset_complete"}
@@ -94,7 +117,7 @@ def declared_route_names(patterns=None, namespace=""):
 
 
 def test_every_route_has_a_row():
-    covered = {key.split(":")[0] for key in ROUTES}
+    covered = {key.split(":")[0] for key in (*ROUTES, *CLASSROOM_ROUTES)}
     assert declared_route_names() - covered == set()
 
 
@@ -104,12 +127,19 @@ def request(client, key, environment_pk):
     kwargs = {"pk": environment_pk} if needs_pk else {}
     if name == "environment_action":
         kwargs["action"] = variant
+    if name == "port_proxy":
+        kwargs.update(port=8080, path="")
+    if name in ("file_download", "api_environment_files_download", "port_open"):
+        url = reverse(name, kwargs=kwargs)
+        return client.get(url, {"port": 8080} if name == "port_open" else {"path": "/etc/hostname"})
     if name == "nested_container_shell":
         kwargs["cid"] = "web"
     if name == "token_revoke":
         # A token of the environment's owner, made for this try.
         owner = Environment.objects.get(pk=environment_pk).owner
         kwargs["pk"] = tokens.token_create(user=owner, name="access check")[0].pk
+    if name.startswith("host_") and needs_pk:
+        kwargs["pk"] = Environment.objects.get(pk=environment_pk).host_id
     url = reverse(name, kwargs=kwargs)
     if name == "api_environment_exec":
         return client.post(url, {"cmd": ["true"]}, content_type="application/json")
@@ -153,6 +183,7 @@ def test_another_user_and_anonymous_are_turned_away(running, bob, role):
 
 # What an admin gets from every route that only reads: everything, anyone's.
 ADMIN_READS = {key: 200 for key, row in ROUTES.items() if row[0] == "get"}
+ADMIN_READS.update({"port_open": 302, "port_proxy": 502})  # as for the owner (see ROUTES)
 
 
 def test_an_admin_reads_every_route(running, django_user_model):

@@ -41,7 +41,8 @@ def test_create_from_the_form_then_stop_start_and_delete(pages, workers):
     assert (float(environment.cpus), environment.memory_mb) == (0.5, 512)
 
     detail = pages.get(f"/environments/{environment.pk}/").content.decode()
-    assert "Creating from-form" in detail and 'hx-trigger="every 1s"' in detail  # polls while busy
+    assert "Creating from-form" in detail and "every 1s" in detail  # polls while busy (when not pushed)
+    assert f'data-status-socket="/ws/environments/{environment.pk}/status/"' in detail  # pushes
     wait_for(environment, "running")
     status = pages.get(f"/environments/{environment.pk}/status/?was=creating", **HTMX)
     assert json.loads(status["HX-Trigger"]) == {"status-changed": {}}  # the page reloads its "Inside" panel

@@ -56,7 +56,7 @@ def test_an_admin_sets_changes_and_removes_quotas(people, alice):
     admin = people["admin"]
     fields = {"new-max_environments": 2, "new-max_cpus": 1, "new-max_memory_mb": 2048,
               "new-pids_per_environment": 500, "new-max_lifetime_minutes": 60, "new-max_idle_minutes": 15,
-              "new-disk_mb": 1000}
+              "new-disk_mb": 1000, "new-max_classroom_seats": 10}
     response = admin.post("/quotas/new/", {"scope": "user", "username": "alice", **fields})
     assert response.status_code == 302
     quota = Quota.objects.get(user=alice)

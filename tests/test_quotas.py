@@ -1,10 +1,14 @@
 """Quotas: which applies, each limit refused with its sentence, and refusals that hold
 under a race. Rows only: no worker runs here, so nothing reaches the engine but pings."""
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
@@ -100,6 +104,19 @@ def test_twenty_parallel_creates_against_a_limit_of_three_leave_three(alice):
     assert Environment.objects.filter(owner=alice).count() == 3
     assert sorted(code for code, _ in answers) == [201] * 3 + [409] * 17
     assert {body["error"] for code, body in answers if code == 409} == {"Quota exceeded: 3 of 3 environments in use."}
+
+
+def test_the_race_holds_on_postgresql_too(postgres_url):
+    """The twenty parallel creates again, on PostgreSQL (where the owner's row lock, not
+    SQLite's single writer, keeps them apart): a pytest of its own, since the database is
+    chosen when Django starts. Its own engine label keeps its clean-up off ours."""
+    env = {**os.environ, "DATABASE_URL": postgres_url,
+           "DINDWEB_TEST_INSTANCE": f"{settings.DINDWEB_INSTANCE}-pg"}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          f"{__file__}::test_twenty_parallel_creates_against_a_limit_of_three_leave_three"],
+                         env=env, capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "1 passed" in run.stdout
 
 
 def test_a_quota_for_a_user_and_a_group_at_once_is_refused(alice):

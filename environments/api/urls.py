@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import views
+from . import files, views
 
 urlpatterns = [
     path("v1/environments/", views.EnvironmentListView.as_view(), name="api_environments"),
@@ -11,6 +11,9 @@ urlpatterns = [
          name="api_environment_containers"),
     path("v1/environments/<int:pk>/extend/", views.EnvironmentExtendView.as_view(), name="api_environment_extend"),
     path("v1/environments/<int:pk>/resize/", views.EnvironmentResizeView.as_view(), name="api_environment_resize"),
+    path("v1/environments/<int:pk>/files/", files.FileListView.as_view(), name="api_environment_files"),
+    path("v1/environments/<int:pk>/files/download/", files.FileDownloadView.as_view(),
+         name="api_environment_files_download"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]
 urlpatterns += [

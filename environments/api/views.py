@@ -50,7 +50,7 @@ class EnvironmentDetailView(APIView):
 
     @extend_schema(responses={202: EnvironmentSerializer, **ERRORS})
     def delete(self, request, pk):
-        environment = selectors.environment_for_user(request.user, pk)
+        environment = selectors.environment_to_manage(request.user, pk)
         with audit.audited(action="environment.delete", target=str(environment), request=request):
             services.environment_delete(environment=environment)
         return Response(EnvironmentSerializer(environment).data, status=status.HTTP_202_ACCEPTED)
@@ -65,7 +65,7 @@ class EnvironmentActionView(APIView):
 
     @extend_schema(request=None, responses={202: EnvironmentSerializer, **ERRORS})
     def post(self, request, pk):
-        environment = selectors.environment_for_user(request.user, pk)
+        environment = selectors.environment_to_manage(request.user, pk)
         with audit.audited(action=f"environment.{self.action}", target=str(environment), request=request):
             self.services[self.action](environment=environment)
         return Response(EnvironmentSerializer(environment).data, status=status.HTTP_202_ACCEPTED)
@@ -95,7 +95,7 @@ class EnvironmentExtendView(APIView):
 
     @extend_schema(request=ExtendSerializer, responses={200: EnvironmentSerializer, **ERRORS})
     def post(self, request, pk):
-        environment = selectors.environment_for_user(request.user, pk)
+        environment = selectors.environment_to_manage(request.user, pk)
         body = _body(request, {"minutes"})
         with audit.audited(action="environment.extend", target=str(environment), request=request):
             services.environment_extend(environment=environment, minutes=body.get("minutes"))
@@ -107,7 +107,7 @@ class EnvironmentResizeView(APIView):
 
     @extend_schema(request=ResizeSerializer, responses={200: EnvironmentSerializer, **ERRORS})
     def post(self, request, pk):
-        environment = selectors.environment_for_user(request.user, pk)
+        environment = selectors.environment_to_manage(request.user, pk)
         body = _body(request, {"cpus", "memory_mb"})
         with audit.audited(action="environment.resize", target=str(environment), request=request):
             services.environment_resize(environment=environment, cpus=body.get("cpus", environment.cpus),

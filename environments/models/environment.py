@@ -30,6 +30,29 @@ class DockerHost(models.Model):
     tls_key = models.TextField(blank=True, help_text="PEM: our client key.")
     profile = models.CharField(max_length=20, choices=profiles.CHOICES, default=profiles.HARDENED)
     enabled = models.BooleanField(default=True)
+    # A draining host keeps what runs on it but takes no new environments.
+    draining = models.BooleanField(default=False)
+
+    # What the host may give out; 0 means no limit (the local host of a small install).
+    max_environments = models.PositiveIntegerField(default=0)
+    max_cpus = models.DecimalField(max_digits=6, decimal_places=2, default=0,
+                                   validators=[MinValueValidator(0)])
+    max_memory_mb = models.PositiveIntegerField(default=0)
+
+    # Health, written by the periodic host check (environments/host_health.py).
+    answering = models.BooleanField(default=True)
+    engine_version = models.CharField(max_length=40, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # What the machine has, as the engine reports it: placement's yardstick when no
+    # capacity is set.
+    total_cpus = models.PositiveIntegerField(null=True, blank=True)
+    total_memory_mb = models.PositiveIntegerField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    down_since = models.DateTimeField(null=True, blank=True)
+    health_detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
 
     def __str__(self):
         return self.name
@@ -73,6 +96,12 @@ class Environment(models.Model):
     memory_mb = models.PositiveIntegerField(default=1024, validators=[MinValueValidator(256)])
     pids_limit = models.PositiveIntegerField(default=2048, validators=[MinValueValidator(128)])
     preload = models.JSONField(default=list, blank=True)
+    # Run once the nested daemon answers (classroom seats get them from their lab template):
+    # a bash script, then `docker run -d` argument lists. The script's result is kept.
+    setup_script = models.TextField(blank=True)
+    run_containers = models.JSONField(default=list, blank=True)
+    setup_exit_code = models.IntegerField(null=True, blank=True)
+    setup_output = models.TextField(blank=True)
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATING)
     status_detail = models.CharField(max_length=500, blank=True)
@@ -91,6 +120,9 @@ class Environment(models.Model):
     cpu_seen_ns = models.BigIntegerField(default=0)
     cpu_seen_at = models.DateTimeField(null=True, blank=True)
     disk_used_mb = models.PositiveIntegerField(null=True, blank=True)
+    # Resource use at the last look (classroom seats are measured for the trainer's grid).
+    memory_used_mb = models.PositiveIntegerField(null=True, blank=True)
+    cpu_percent = models.FloatField(null=True, blank=True)
 
     container_id = models.CharField(max_length=80, blank=True)
     network_id = models.CharField(max_length=80, blank=True)

@@ -25,6 +25,8 @@ class Quota(models.Model):
         default=120, help_text="Stop an environment idle this long (0: never).")
     disk_mb = models.PositiveIntegerField(
         default=20480, help_text="Bound on an environment's /var/lib/docker (0: none).")
+    max_classroom_seats = models.PositiveIntegerField(
+        default=40, help_text="Seats of all a trainer's classrooms that have not ended, together.")
 
     class Meta:
         constraints = [

@@ -21,13 +21,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, **options):
         pool = None
-        # Shells and log viewers of an earlier run of this process are gone with it.
-        Environment.objects.update(attached=0)
+        # With the in-memory channel layer this is the only web process. With several
+        # (REDIS_URL set) the others' shells and tasks are alive: leave them be.
+        alone = settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
+        if alone:
+            # Shells and log viewers of an earlier run of this process are gone with it.
+            Environment.objects.update(attached=0)
         scheduler = Scheduler().start()
         if workers:
-            # This process runs the only workers of the embedded default, so any task
-            # left "running" was cut short by the previous process's end.
-            for line in reconcile(previous_workers_dead=True):
+            # Alone, this process runs the only workers of the embedded default, so any
+            # task left "running" was cut short by the previous process's end.
+            for line in reconcile(previous_workers_dead=alone):
                 self.stdout.write(f"reconcile: {line}")
             pool = WorkerPool(workers).start()
         try:
