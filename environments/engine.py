@@ -99,20 +99,12 @@ class RawStream:
         """(stream, bytes) pairs of a multiplexed stream, stream being STDOUT or STDERR."""
         try:
             if self._reader is not None:
-                yield from _exec_frames(self._reader)
-                return
-            if self._response is None:
+                yield from multiplexed_frames(self._reader)
+            elif self._response is not None:
+                # A log: urllib3's raw stream undoes the chunked encoding for us.
+                yield from multiplexed_frames(self._response.raw)
+            else:
                 yield from docker_socket.frames_iter(self._socket, self.tty)
-                return
-            raw = self._response.raw  # urllib3 undoes the chunked encoding for us
-            while True:
-                header = raw.read(8)
-                if len(header) < 8:
-                    return
-                data = raw.read(int.from_bytes(header[4:8], "big"))
-                if not data:
-                    return
-                yield header[0], data
         except (OSError, ValueError, requests.exceptions.RequestException, urllib3.exceptions.HTTPError):
             return
 
@@ -147,8 +139,9 @@ def hijacked_reader(response):
     return response.raw._fp.fp
 
 
-def _exec_frames(reader):
-    """(stream, bytes) frames of a non-TTY exec's multiplexed output, until it ends."""
+def multiplexed_frames(reader):
+    """(stream, bytes) frames of a non-TTY stream (an exec's output, a log), until it ends:
+    each frame is an 8-byte header (stream id, size) and its bytes."""
     while True:
         header = reader.read(8)
         if len(header) < 8:
@@ -428,7 +421,7 @@ class Engine:
             chunks, size, truncated = [], 0, False
             response = _start_exec(api, exec_id, tty=False)
             try:
-                for _stream, chunk in _exec_frames(hijacked_reader(response)):
+                for _stream, chunk in multiplexed_frames(hijacked_reader(response)):
                     if size < MAX_EXEC_OUTPUT:
                         chunks.append(chunk[: MAX_EXEC_OUTPUT - size])
                         size += len(chunks[-1])
@@ -621,7 +614,7 @@ class Engine:
             # Read through the buffered reader: the tar's first bytes may come with the headers.
             response = self._call(_start_exec, api, exec_id, tty=False)
             try:
-                for stream, data in self._guarded(_exec_frames(hijacked_reader(response))):
+                for stream, data in self._guarded(multiplexed_frames(hijacked_reader(response))):
                     if stream == STDERR:
                         errors.append(data)
                     else:

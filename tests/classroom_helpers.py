@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 
 from environments import services
@@ -51,3 +52,9 @@ def remove_seat_environments(classroom):
         services.environment_delete(environment=environment)
     for pk in pks:
         wait_for(pk, {None}, timeout=120)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

@@ -77,6 +77,14 @@ def bob(django_user_model):
     return make_user(django_user_model, "bob")
 
 
+@pytest.fixture
+def trainer(django_user_model):
+    """A user in the trainer group (classroom labs)."""
+    from .classroom_helpers import make_trainer
+
+    return make_trainer(django_user_model)
+
+
 def api_client_for(user):
     client = APIClient()
     if user is not None:

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from environments import audit, roles, tokens
+from environments import audit, roles
 from environments.models import AuditEvent
 
 from .conftest import PASSWORD, make_user

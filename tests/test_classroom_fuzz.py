@@ -1,28 +1,16 @@
 """Classroom forms take any input without a 500 and leave nothing half-made."""
 
 import pytest
-from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from environments.models import Classroom, LabTemplate, Seat
 
-from .classroom_helpers import make_class, make_lab, make_trainer
+from .classroom_helpers import client_for, make_class, make_lab
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 text = st.text(max_size=40) | st.sampled_from(["", "2026-12-04T09:00", "0", "-1", "1e9", "nan", "3"])
-
-
-@pytest.fixture
-def trainer(django_user_model):
-    return make_trainer(django_user_model)
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @FUZZ

@@ -16,23 +16,13 @@ from environments.errors import Conflict
 from environments.hosts import engine_for
 from environments.models import Environment, OneTimePassword, Seat
 
-from .classroom_helpers import make_class, make_lab, make_trainer, provision_and_wait, remove_seat_environments
+from .classroom_helpers import (client_for, make_class, make_lab, make_trainer, provision_and_wait,
+                               remove_seat_environments)
 from .conftest import PASSWORD, make_user, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SETUP = "echo prepared > /root/prepared.txt\ndocker tag dindweb/busybox:latest lab/hello:1\necho setup-ran"
-
-
-@pytest.fixture
-def trainer(django_user_model):
-    return make_trainer(django_user_model)
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_it_provisions_a_class_of_five_from_a_template(workers, trainer):
