@@ -338,3 +338,16 @@ def test_lab_templates_are_made_and_checked_through_their_page(trainer):
         refused = client.post("/labs/new/", {"name": "Other", "memory_mb": "512", field: value})
         assert refused.status_code in (400, 409) and sentence in refused.content.decode(), (field, refused.content)
     assert trainer.lab_templates.count() == 1
+
+
+def test_a_seat_still_being_made_when_the_class_ends_is_not_finished(trainer):
+    # No workers here: the seat's environment stays "creating" until the class ends.
+    from environments.classrooms.classrooms import classroom_provision
+
+    classroom = make_class(trainer, make_lab(trainer), seats=1)
+    classroom_provision(classroom=classroom)
+    environment = classroom.seats.get().environment
+    assert environment.status == "creating"
+    assert classroom_end(classroom=classroom) == 0
+    environment.refresh_from_db()
+    assert environment.status == "deleting"  # its provisioning stops at its next step

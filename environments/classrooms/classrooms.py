@@ -120,13 +120,16 @@ def classroom_end(*, classroom: Classroom, reason: str = "") -> int:
     stopped = 0
     for seat in classroom.seats.select_related("environment"):
         environment = seat.environment
-        if environment is not None and environment.status in (Status.RUNNING, Status.ERROR):
-            try:
+        try:
+            if environment is not None and environment.status in (Status.RUNNING, Status.ERROR):
                 services.environment_stop(environment=environment, reason=reason or (
                     f"The class has ended. This seat is deleted at {classroom.delete_at:%Y-%m-%d %H:%M} UTC."))
                 stopped += 1
-            except DindwebError:
-                continue  # it moved on meanwhile
+            elif environment is not None and environment.status == Status.CREATING:
+                # Not ready yet, so nothing of the student's in it: it would only start after the end.
+                services.environment_delete(environment=environment)
+        except DindwebError:
+            continue  # it moved on meanwhile
     return stopped
 
 
