@@ -15,11 +15,11 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from . import classroom, create, density, load, logs, proxy, report, terminal
+from . import classroom, create, density, lab, load, logs, proxy, report, terminal
 from .runner import (LIMITS, NESTED_IMAGE, BenchError, Run, Server, engine, remove_abandoned,
                      remove_environment_objects, say)
 
-BENCHMARKS = ["create", "class", "density", "terminal", "logs", "proxy", "load", "pool"]
+BENCHMARKS = ["create", "class", "lab", "density", "terminal", "logs", "proxy", "load", "pool"]
 
 
 def parse_args(argv=None):
@@ -31,6 +31,8 @@ def parse_args(argv=None):
     parser.add_argument("--runs", type=int, default=10, help="create-to-ready runs on each side")
     parser.add_argument("--class-size", type=int, default=30, help="environments requested at once")
     parser.add_argument("--class-runs", type=int, default=3, help="rounds of the class on each side")
+    parser.add_argument("--lab-size", type=int, default=30, help="seats of the classroom lab")
+    parser.add_argument("--lab-runs", type=int, default=2, help="rounds of the classroom lab on each side")
     parser.add_argument("--density", type=int, default=100, help="idle environments on each side")
     parser.add_argument("--requests", type=int, default=200, help="list requests timed at that density")
     parser.add_argument("--settle", type=float, default=20, help="seconds idle before measuring memory")
@@ -72,6 +74,7 @@ def _meta(args, started: float) -> dict:
         "commit": (commit or "?") + (" (application code modified)" if dirty else ""),
         "duration": f"{minutes} min {seconds} s",
         "parameters": {"runs": args.runs, "class size": args.class_size, "class runs": args.class_runs,
+                       "lab seats": args.lab_size, "lab runs": args.lab_runs,
                        "density": args.density, "requests": args.requests, "keystrokes": args.keystrokes,
                        "log lines": args.log_lines, "log runs": args.log_runs, "workers": args.workers,
                        "proxy requests": args.proxy_requests, "proxy clients": args.proxy_clients,
@@ -93,6 +96,9 @@ def _benchmarks(args, server: Server, bench_run: Run, results: list[dict]) -> No
     if "class" in args.only:
         say(f"class: {args.class_size} at once, {args.class_runs} rounds on each side")
         record(classroom.run(server, bench_run, size=args.class_size, runs=args.class_runs))
+    if "lab" in args.only:
+        say(f"lab: a class of {args.lab_size} seats from a lab template, {args.lab_runs} rounds on each side")
+        record(lab.run(server, bench_run, size=args.lab_size, runs=args.lab_runs))
     if "density" in args.only:
         say(f"density: {args.density} idle environments on each side")
         record(density.run(server, bench_run, size=args.density, requests=args.requests, settle=args.settle,
@@ -175,7 +181,8 @@ def main(argv=None) -> int:
     meta = _meta(args, started)
     if failed:
         meta["incomplete"] = "the run stopped early: only the benchmarks shown ran"
-    json_path, md_path = report.write(meta, results)
+    partial = set(args.only) != set(BENCHMARKS)
+    json_path, md_path = report.write(meta, results, name="-".join(args.only) + "-latest" if partial else "latest")
     say(f"bench: wrote {json_path} and {md_path}")
     if failed:
         return 1

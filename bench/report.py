@@ -117,9 +117,11 @@ def markdown(meta: dict, results: list[dict]) -> str:
     return "\n".join(head + rows + ([""] + notes if notes else [])) + "\n"
 
 
-def write(meta: dict, results: list[dict], out_dir: Path = RESULTS_DIR) -> tuple[Path, Path]:
+def write(meta: dict, results: list[dict], out_dir: Path = RESULTS_DIR, name: str = "latest") -> tuple[Path, Path]:
+    """`name`: "latest" for a run of every benchmark; a partial run is written beside it
+    ("lab-latest") so that it never replaces the full set of figures."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out_dir / "latest.json", out_dir / "latest.md"
+    json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
     json_path.write_text(json.dumps({**meta, "results": results}, indent=2) + "\n")
     md_path.write_text(markdown(meta, results))
     return json_path, md_path
