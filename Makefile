@@ -8,14 +8,19 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test images engine prepare clean browser
+.PHONY: run test images engine prepare clean browser services
 
 run: prepare
 	@$(PY) manage.py first_admin --url http://$(HOST):$(PORT)/
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-test: prepare browser
+test: prepare browser services
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Debian's redis-server and PostgreSQL for the several-process tests, which start their own
+# servers on loopback (nothing is left running).
+services:
+	@bash scripts/ensure-services.sh
 
 prepare: $(VENV)/.installed node_modules/.installed engine images
 	@$(PY) manage.py migrate --noinput -v 0

@@ -307,6 +307,7 @@ class StatusConsumer(AsyncWebsocketConsumer):
         except Http404:
             await self._refuse(NOT_FOUND, "No such environment.")
             return
+        live.serving_loop = asyncio.get_running_loop()
         self.pk, self.group = int(pk), live.group_name(int(pk))
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.status_changed({})  # it may have moved on since the page was made

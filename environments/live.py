@@ -7,13 +7,18 @@ page. The message carries no status of its own: the row is the truth, and a read
 misses a message still gets the latest state with the next one (or the page's slow poll).
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+# The loop that serves websockets in this process (set by the status consumer). The
+# in-memory layer's queues live on it, and a send from a worker thread's own loop would
+# wait for its next wake-up (up to a second) before any page heard of it.
+serving_loop: asyncio.AbstractEventLoop | None = None
 
 
 def group_name(environment_id: int) -> str:
@@ -30,7 +35,12 @@ def _send(environment_id: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    group, message = group_name(environment_id), {"type": "status.changed"}
     try:
-        async_to_sync(layer.group_send)(group_name(environment_id), {"type": "status.changed"})
+        loop = serving_loop
+        if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+            return
+        async_to_sync(layer.group_send)(group, message)
     except Exception:  # noqa: BLE001 - a push is a courtesy: the change itself is saved
         log.warning("Could not announce a change of environment %s", environment_id, exc_info=True)

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from django_tasks.base import TaskResultStatus
 
-from . import lifecycle, tasks
+from . import lifecycle, live, tasks
 from .engine import LABEL_ENVIRONMENT, EngineError
 from .hosts import engine_for
 from .models import DockerHost, Environment
@@ -81,6 +81,7 @@ def _check_running(host: DockerHost) -> list[str]:
         if Environment.objects.filter(pk=environment.pk, status=Status.RUNNING).update(
             status=Status.ERROR, status_detail=detail
         ):
+            live.announce(environment.pk)
             report.append(f"{environment}: error, {detail}")
     return report
 

@@ -6,6 +6,7 @@ run (in CI too), it never skips."""
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -38,8 +39,8 @@ def _wait(check, what: str, process: subprocess.Popen, log: Path, timeout: float
             time.sleep(0.1)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
+def _stop(process: subprocess.Popen, signum=signal.SIGTERM) -> None:
+    process.send_signal(signum)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -100,5 +101,5 @@ def postgres_url():
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute("CREATE DATABASE dindweb")
     yield f"postgres://dindweb@127.0.0.1:{port}/dindweb"
-    _stop(process)
+    _stop(process, signal.SIGINT)  # PostgreSQL's fast shutdown: it does not wait for clients
     shutil.rmtree(folder, ignore_errors=True)

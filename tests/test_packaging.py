@@ -41,6 +41,11 @@ def test_every_file_it_copies_exists():
             assert (ROOT / source).exists(), source
 
 
+def test_the_build_context_leaves_out_local_state():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "node_modules", "var", ".git", ".env"} <= set(ignored)
+
+
 def test_it_runs_as_a_user_with_a_health_check_and_serves_with_daphne():
     assert instructions("USER") == ["dindweb"]
     assert "scripts/healthcheck.py" in instructions("HEALTHCHECK")[0]
@@ -79,7 +84,7 @@ def test_the_health_check_tells_serving_from_dead(asgi_server):
 @pytest.fixture(scope="module")
 def base_images():
     """Debian-built stand-ins for python:3.11-slim-bookworm and node:20-bookworm-slim,
-    kept between runs (built once, in about two minutes)."""
+    kept between runs (built once, in about three minutes)."""
     tags = ("dindweb-base/python:3.11-bookworm", "dindweb-base/node:bookworm")
     run = subprocess.run(["bash", str(ROOT / "scripts/build-base-images.sh"), *tags],
                          capture_output=True, text=True, timeout=900)
@@ -87,6 +92,7 @@ def base_images():
     return tags
 
 
+@pytest.mark.timeout(1200)  # on a fresh machine: base images (about 3 minutes), then the build
 def test_the_image_builds_without_a_registry_and_runs_as_its_user(base_images, engine):
     tag = f"dindweb-{settings.DINDWEB_INSTANCE}/dashboard:test"
     python_image, node_image = base_images

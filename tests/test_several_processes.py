@@ -22,7 +22,6 @@ import websockets
 from django.conf import settings
 from playwright.sync_api import expect
 
-from environments.engine import Engine
 from environments.lifecycle import remove_objects
 
 from .browser import chromium_page, log_in
@@ -99,6 +98,7 @@ def cluster(redis_url, postgres_url, tmp_path_factory, engine):
            "REDIS_URL": redis_url, "DINDWEB_STATE_DIR": str(folder), "DINDWEB_TEST_INSTANCE": INSTANCE,
            "LOG_LEVEL": "DEBUG", "PYTHONUNBUFFERED": "1"}
     cluster = Cluster(env, folder)
+    remove_cluster_objects(engine)
     cluster.manage("migrate", "--noinput", "-v", "0")
     cluster.tokens = json.loads(cluster.manage("shell", "-c", SEED % PASSWORD).strip().splitlines()[-1])
     cluster.serve(1)
@@ -117,9 +117,14 @@ def cluster(redis_url, postgres_url, tmp_path_factory, engine):
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-        found = Engine(settings.DINDWEB_DEFAULT_ENGINE_URL).labelled(INSTANCE)
-        remove_objects(engine, [(kind.rstrip("s"), item["name"])
-                                for kind in ("containers", "networks", "volumes") for item in found[kind]])
+        remove_cluster_objects(engine)
+
+
+def remove_cluster_objects(engine):
+    """What the cluster made on the engine (a killed run's too)."""
+    found = engine.labelled(INSTANCE)
+    remove_objects(engine, [(kind.rstrip("s"), item["name"])
+                            for kind in ("containers", "networks", "volumes") for item in found[kind]])
 
 
 def api(base, method, path, token, body=None):
@@ -178,14 +183,31 @@ async def test_a_change_made_through_one_process_is_pushed_by_the_other(cluster,
         assert code == 202
         frame = await next_status(socket, timeout=5)
         # Pushed, not polled: well under the page's one-second poll.
-        assert frame["status"] == "stopping" and time.monotonic() - asked < 1.5
+        assert frame["status"] in ("stopping", "stopped") and time.monotonic() - asked < 1.5
         while frame["status"] != "stopped":
             frame = await next_status(socket, timeout=60)
         assert frame["status_detail"].startswith("Stopped")
         await asyncio.to_thread(api, cluster.urls[0], "POST", f"/api/v1/environments/{running}/start/", token)
         while frame["status"] != "running":
             frame = await next_status(socket, timeout=60)
-        assert [step["state"] for step in frame["steps"]] == ["done"] * 4
+        assert frame["steps"] and all(step["state"] == "done" for step in frame["steps"])
+
+
+async def test_a_delete_through_one_process_ends_the_others_status_socket(cluster):
+    token = cluster.tokens["alice"]
+    code, body = await asyncio.to_thread(api, cluster.urls[0], "POST", "/api/v1/environments/", token,
+                                         {"name": "short-lived", "preload": []})
+    assert code == 201
+    async with socket_to(cluster.urls[1], f"/ws/environments/{body['id']}/status/", token) as socket:
+        assert (await next_status(socket))["status"] in ("creating", "running")
+        assert (await asyncio.to_thread(api, cluster.urls[0], "DELETE", f"/api/v1/environments/{body['id']}/",
+                                        token))[0] == 202
+        frames = []
+        while not frames or frames[-1]["type"] != "gone":
+            frames.append(json.loads(await asyncio.wait_for(socket.recv(), 60)))
+        assert "deleting" in {frame.get("status") for frame in frames}
+        with pytest.raises(websockets.ConnectionClosedOK):
+            await asyncio.wait_for(socket.recv(), 10)
 
 
 def test_a_page_on_one_process_follows_a_stop_made_through_the_other(cluster, running):
