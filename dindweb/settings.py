@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Requests for a port's own host name (DINDWEB_PORTS_HOST) go to the port proxy.
+    "environments.port_hosts.port_host_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -226,6 +228,14 @@ DATA_UPLOAD_MAX_NUMBER_FILES = envint("DINDWEB_MAX_UPLOAD_FILES", 1000)
 # viewing it, an admin included. Turning it off lets such apps use cookies and websockets
 # from the browser, at that risk.
 DINDWEB_PROXY_SANDBOX = envbool("DINDWEB_PROXY_SANDBOX", "True")
+# Or each port on a host name of its own, for apps that must live at "/" (no sandbox
+# needed: each is an origin of its own), e.g. "{port}-{id}.ports.example.com". Those
+# names must resolve to this server, and the session cookie must reach them
+# (SESSION_COOKIE_DOMAIN=".example.com").
+DINDWEB_PORTS_HOST = os.getenv("DINDWEB_PORTS_HOST", "")
+if DINDWEB_PORTS_HOST.partition(".")[2]:
+    ALLOWED_HOSTS.append("." + DINDWEB_PORTS_HOST.partition(".")[2])
+SESSION_COOKIE_DOMAIN = os.getenv("SESSION_COOKIE_DOMAIN") or None
 # Classroom labs: a seat's setup script may run this long; a command broadcast to every
 # seat runs on this many at once; students are warned this long before their class ends.
 DINDWEB_SETUP_TIMEOUT = envint("DINDWEB_SETUP_TIMEOUT", 600)

@@ -31,7 +31,7 @@ from .models import NESTED_CONTAINER_PATTERN, Environment
 
 HOME = "/root"  # where the environment's shell starts: its user's home folder
 MAX_ENTRIES = 2000  # listed in one folder, at most
-GO_DIRECTORY = 1 << 31  # the directory bit of the mode the engine reports (Go's FileMode)
+GO_DIRECTORY, GO_SYMLINK = 1 << 31, 1 << 27  # bits of the mode the engine reports (Go's FileMode)
 
 
 class PathNotFound(DindwebError):
@@ -278,6 +278,10 @@ def files_download(*, target: Target, path: str, archive_format: str = "") -> Do
     source, cleanup = _source(target, path)
     try:
         stat, chunks = target.engine.get_archive(target.environment.container_id, source)
+        if int(stat.get("mode", 0)) & GO_SYMLINK and stat.get("linkTarget"):
+            # The archive API gives a link as itself; a download wants what it points to.
+            chunks.close()
+            stat, chunks = target.engine.get_archive(target.environment.container_id, stat["linkTarget"])
     except NotFound:
         cleanup()
         raise PathNotFound(f"There is no {path} in {target.label}.") from None
@@ -303,7 +307,8 @@ def _source(target: Target, path: str):
     def cleanup():
         target.run_in_environment(["rm", "-rf", "--", transfer], timeout=120)
 
-    copied = target.run_in_environment(["docker", "cp", f"{target.container}:{path}", f"{transfer}/"])
+    # -L: a link is copied as what it points to.
+    copied = target.run_in_environment(["docker", "cp", "-L", f"{target.container}:{path}", f"{transfer}/"])
     if copied.exit_code != 0:
         cleanup()
         if "could not find the file" in copied.output.lower() or "no such" in copied.output.lower():

@@ -85,9 +85,9 @@ def _without_our_cookies(header: str) -> str:
     return "; ".join(kept)
 
 
-def response_headers(headers: httpx.Headers, *, origin: str, prefix: str) -> list[tuple[str, str]]:
+def response_headers(headers: httpx.Headers, *, origin: str, prefix: str, sandbox: bool) -> list[tuple[str, str]]:
     """The app's headers as the browser should see them: redirects kept under the prefix,
-    none of our cookies touched, and (by default) the page sandboxed."""
+    none of our cookies touched, and the page sandboxed when asked."""
     ours = (settings.SESSION_COOKIE_NAME + "=", settings.CSRF_COOKIE_NAME + "=")
     kept, policy = [], ""
     for name, value in headers.multi_items():
@@ -102,7 +102,7 @@ def response_headers(headers: httpx.Headers, *, origin: str, prefix: str) -> lis
             policy = value
             continue
         kept.append((name, value))
-    if settings.DINDWEB_PROXY_SANDBOX:
+    if sandbox:
         policy = f"{policy}; {SANDBOX}" if policy else SANDBOX
     if policy:
         kept.append(("content-security-policy", policy))

@@ -9,10 +9,11 @@ the port. Frames are the app's protocol: we never send any of our own.
 
 import asyncio
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.security.websocket import WebsocketDenier
 from django.http import Http404
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
@@ -20,6 +21,7 @@ from websockets.exceptions import WebSocketException
 from . import ports, proxy, selectors
 from .engine import EngineError
 from .errors import Conflict, DindwebError, NotAllowed
+from .port_hosts import port_for_host
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +76,13 @@ class PortProxyConsumer(AsyncWebsocketConsumer):
             return NOT_RUNNING, None
 
     def _target(self, raw_port: str) -> str:
+        query = self.scope.get("query_string", b"").decode("latin-1")
         path = self.scope.get("raw_path") or quote(self.scope["path"], safe="/:@!$&'()*+,;=-._~%").encode()
         path = path.decode("latin-1") if isinstance(path, bytes) else path
         path = path.split("?", 1)[0]
-        target = path[path.index(f"/ports/{raw_port}/") + len(f"/ports/{raw_port}"):]
-        query = self.scope.get("query_string", b"").decode("latin-1")
-        return target + (f"?{query}" if query else "")
+        if not self.scope.get("dindweb_port_host"):
+            path = path[path.index(f"/ports/{raw_port}/") + len(f"/ports/{raw_port}"):]
+        return path + (f"?{query}" if query else "")
 
     def _headers(self, kwargs) -> list[tuple[str, str]]:
         meta = {}
@@ -89,7 +92,7 @@ class PortProxyConsumer(AsyncWebsocketConsumer):
                 meta["HTTP_" + name.upper().replace("-", "_")] = value.decode("latin-1")
         host = dict(self.scope.get("headers", [])).get(b"host", b"").decode("latin-1")
         client = (self.scope.get("client") or ("",))[0]
-        prefix = f"/environments/{kwargs['pk']}/ports/{int(kwargs['port'])}"
+        prefix = "" if self.scope.get("dindweb_port_host") else f"/environments/{kwargs['pk']}/ports/{int(kwargs['port'])}"
         return proxy.request_headers(meta, prefix=prefix, host=host, scheme="http", remote=client)
 
     async def _pump(self):
@@ -119,3 +122,27 @@ class PortProxyConsumer(AsyncWebsocketConsumer):
             await self.upstream.close()
         if self.pump is not None and self.pump is not asyncio.current_task():
             self.pump.cancel()
+
+
+def port_host_websockets(inner):
+    """Websockets to a port's own host name (DINDWEB_PORTS_HOST) go to the proxy, whatever
+    their path; all others to `inner` (our own routes)."""
+    consumer, deny = PortProxyConsumer.as_asgi(), WebsocketDenier.as_asgi()
+
+    async def route(scope, receive, send):
+        headers = dict(scope.get("headers", []))
+        host = headers.get(b"host", b"").decode("latin-1")
+        origin = urlsplit(headers.get(b"origin", b"").decode("latin-1")).netloc
+        found = port_for_host(host) if scope["type"] == "websocket" else None
+        if not found:
+            # A nested app's page (its host is one of ours by name) must not open our own
+            # sockets (a shell!) with the cookies of whoever views it.
+            if origin and port_for_host(origin):
+                return await deny(scope, receive, send)
+            return await inner(scope, receive, send)
+        if origin and origin.lower() != host.lower():
+            return await deny(scope, receive, send)  # nor another port's
+        scope = dict(scope, dindweb_port_host=True, url_route={"args": (), "kwargs": {**found, "path": ""}})
+        return await consumer(scope, receive, send)
+
+    return route

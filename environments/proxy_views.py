@@ -7,6 +7,7 @@ query or headers say.
 """
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
@@ -38,17 +39,25 @@ _refused = sync_to_async(_page)
 @csrf_exempt
 @login_required
 async def port_proxy(request, pk, port, path):
-    user = await request.auser()
-    environment = await sync_to_async(selectors.environment_for_user)(user, pk)
     # The path and query exactly as the client sent them, after /ports/PORT.
     full_path = request.get_full_path()
     target = full_path[full_path.index(f"/ports/{port}/") + len(f"/ports/{port}"):]
+    return await proxied(request, pk=pk, port=port, target=target, prefix=None,
+                         sandbox=settings.DINDWEB_PROXY_SANDBOX)
+
+
+async def proxied(request, *, pk, port, target: str, prefix: str | None, sandbox: bool):
+    """The answer of the environment's port to this request. `prefix` is where the app
+    lives on our side (None: under /environments/ID/ports/PORT; "" on a host of its own)."""
+    user = await request.auser()
+    environment = await sync_to_async(selectors.environment_for_user)(user, pk)
     try:
         port = ports.checked_port(port)
         address = await sync_to_async(ports.environment_address)(environment)
     except (DindwebError, EngineError) as exc:
         return await _refused(request, environment, port, str(exc), http_status(exc))
-    prefix = _prefix(environment.pk, port)
+    if prefix is None:
+        prefix = _prefix(environment.pk, port)
     headers = proxy.request_headers(request.META, prefix=prefix, host=request.get_host(),
                                     scheme=request.scheme, remote=request.META.get("REMOTE_ADDR", ""))
     try:
@@ -59,7 +68,7 @@ async def port_proxy(request, pk, port, path):
         return await _refused(request, environment, port, str(exc), 502)
     response = StreamingHttpResponse(upstream.body, status=upstream.status)
     origin = f"http://{address}" if port == 80 else f"http://{address}:{port}"
-    for name, value in proxy.response_headers(upstream.headers, origin=origin, prefix=prefix):
+    for name, value in proxy.response_headers(upstream.headers, origin=origin, prefix=prefix, sandbox=sandbox):
         if name == "set-cookie":
             # A response holds one value per header name; its cookies hold any number.
             response.cookies.load(value)

@@ -8,14 +8,15 @@ from environments.hosts import engine_for
 
 IMAGE = "dindweb/busybox"
 
-# /www/index.html, a CGI that streams (two lines two seconds apart) and one that shows
-# the request's cookies, then httpd in the foreground.
+# /www/index.html, CGIs that stream (two lines two seconds apart), show the request's
+# cookies, redirect, and digest the request's body; then httpd in the foreground.
 WEB = r"""
 mkdir -p /www/cgi-bin
 printf '%s\n' "$PAGE" > /www/index.html
 printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\necho first\nsleep 2\necho second\n' > /www/cgi-bin/slow
 printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\nSet-Cookie: app=yes; Path=/\\r\\n\\r\\n"\necho "cookies: $HTTP_COOKIE"\n' > /www/cgi-bin/cookies
 printf '#!/bin/sh\nprintf "Status: 302 Found\\r\\nLocation: /index.html\\r\\n\\r\\n"\n' > /www/cgi-bin/moved
+printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\necho "$REQUEST_METHOD $(head -c "$CONTENT_LENGTH" | md5sum | cut -c1-32)"\n' > /www/cgi-bin/digest
 chmod +x /www/cgi-bin/*
 exec httpd -f -p 80 -h /www
 """

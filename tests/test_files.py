@@ -197,3 +197,15 @@ def test_a_full_disk_is_said_so_and_leaves_no_partial_file(environment, pages, m
         assert "is full" in response.content.decode()
         assert listing(environment, folder, container or None).strip() == ""  # the folder, empty
     assert "dindweb-transfer" not in listing(environment, "/tmp")
+
+
+@pytest.mark.parametrize("container", ["", "box"])
+def test_a_link_downloads_as_what_it_points_to(environment, pages, container):
+    assert upload(pages, environment, {"real.txt": b"the real one"}, path="/opt/links",
+                  container=container).status_code == 200
+    link = ["ln", "-s", "/opt/links/real.txt", "/opt/links/alias.txt"]
+    ran = nested(environment, "exec", container, *link) if container else \
+        engine_for(environment.host).exec(environment.container_id, link)
+    assert ran.exit_code == 0, ran.output
+    got = download(pages, environment, "/opt/links/alias.txt", container=container)
+    assert got.status_code == 200 and body(got) == b"the real one"

@@ -64,6 +64,17 @@ def test_it_streams_responses_as_they_come(web):
     assert first_at < 1.5 and second_at >= 1.9, (first_at, second_at)
 
 
+def test_request_bodies_reach_the_app_whole(web):
+    import hashlib
+    import os
+
+    _, url, cookies = web
+    content = os.urandom(3 * 1024 * 1024)  # past Django's in-memory limit for a request body
+    response = requests.post(url + "cgi-bin/digest", data=content, cookies=cookies, timeout=60)
+    assert response.status_code == 200
+    assert response.text.split() == ["POST", hashlib.md5(content).hexdigest()]
+
+
 def test_the_app_never_sees_the_dashboards_cookies(web):
     _, url, cookies = web
     response = get(url + "cgi-bin/cookies", {**cookies, "theme": "dark"})
@@ -233,3 +244,90 @@ def test_published_ports_are_read_from_dockers_port_column():
             {"name": "quiet", "ports": "80/tcp"}]
     assert published_ports(rows) == [{"port": 8080, "container": "web", "inner": 80},
                                      {"port": 9001, "container": "dns", "inner": 9001}]
+
+
+PORT_HOSTS = {"DINDWEB_PORTS_HOST": "{port}-{id}.ports.localhost",
+              "ALLOWED_HOSTS": ["testserver", "localhost", "127.0.0.1", ".ports.localhost"]}
+
+
+def test_a_port_can_live_at_the_root_of_a_host_name_of_its_own(web, bob):
+    from django.test import override_settings
+
+    from .test_files import body
+
+    environment, _, _ = web
+    host = f"8080-{environment.pk}.ports.localhost"
+    owner = Client()
+    owner.login(username=environment.owner.username, password=PASSWORD)
+    with override_settings(**PORT_HOSTS):
+        page = owner.get("/", HTTP_HOST=host)
+        assert page.status_code == 200 and body(page).strip() == b"hello from nested"
+        assert "Content-Security-Policy" not in page  # an origin of its own: no sandbox needed
+        moved = owner.get("/cgi-bin/moved", HTTP_HOST=host)
+        assert moved.status_code == 302 and moved["Location"] == "/index.html"
+        other = Client()
+        other.login(username=bob.username, password=PASSWORD)
+        assert other.get("/", HTTP_HOST=host).status_code == 404
+        anonymous = Client().get("/", HTTP_HOST=host)
+        assert anonymous.status_code == 401 and b"Log in to the dashboard first" in anonymous.content
+        assert owner.get("/", HTTP_HOST="localhost").status_code == 200  # the dashboard itself
+
+
+async def test_a_websocket_reaches_a_port_on_its_own_host_name(alice, make_environment):
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from django.test import override_settings
+
+    from dindweb.asgi import application
+
+    from .websockets import token_for
+
+    environment = await sync_to_async(make_environment)(alice, name="ws-host")
+    await sync_to_async(start_ws_echo)(environment)
+    token = await sync_to_async(token_for)(alice)
+    host = f"8081-{environment.pk}.ports.localhost".encode()
+    with override_settings(**PORT_HOSTS):
+        deadline = time.monotonic() + 20
+        while True:
+            # A client with a token and no Origin (the origin check reads ALLOWED_HOSTS once,
+            # at start-up, where the host pattern's domain is added).
+            socket = WebsocketCommunicator(application, "/any/path?x=1", headers=[
+                (b"host", host), (b"authorization", f"Token {token}".encode())])
+            connected, _ = await socket.connect(timeout=20)
+            assert connected
+            await socket.send_to(text_data="at the root")
+            message = await socket.receive_output(timeout=15)
+            if message["type"] == "websocket.send":
+                break
+            assert message["code"] == 4502 and time.monotonic() < deadline, message
+            await asyncio.sleep(0.5)
+        assert message["text"] == "at the root"
+        await socket.disconnect()
+
+
+async def test_a_port_hosts_page_cannot_open_the_dashboards_sockets():
+    """With ports on host names of their own, those hosts are ours by name: a nested app's
+    page there must not open a shell (or another port) with its viewer's cookies."""
+    from channels.generic.websocket import AsyncWebsocketConsumer
+    from channels.testing import WebsocketCommunicator
+    from django.test import override_settings
+
+    from environments.proxy_consumer import port_host_websockets
+
+    class Open(AsyncWebsocketConsumer):
+        async def connect(self):
+            await self.accept()
+
+    app = port_host_websockets(Open.as_asgi())
+
+    async def connects(host, origin):
+        headers = [(b"host", host)] + ([(b"origin", origin)] if origin else [])
+        socket = WebsocketCommunicator(app, "/ws/environments/1/shell/", headers=headers)
+        connected, _ = await socket.connect(timeout=5)
+        await socket.disconnect()
+        return connected
+
+    with override_settings(**PORT_HOSTS):
+        assert await connects(b"localhost", b"http://localhost")
+        assert not await connects(b"localhost", b"http://8080-1.ports.localhost")
+        assert not await connects(b"8080-2.ports.localhost", b"http://8080-1.ports.localhost")
