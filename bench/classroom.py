@@ -38,13 +38,15 @@ def _api_class(server: Server, size: int, round_no: int) -> tuple[float, list[fl
     return each[-1], each
 
 
-def _bare_class(bench_run: Run, size: int) -> tuple[float, list[float]]:
+def bare_at_once(bench_run: Run, size: int, what: str, work) -> tuple[float, list[float]]:
+    """`work(name, labels)` for `size` bare environments, all released at the same moment:
+    seconds until the last is done, and each one's own seconds."""
     gate = threading.Barrier(size + 1)
-    names = [bench_run.name("class") for _ in range(size)]
+    names = [bench_run.name(what) for _ in range(size)]
 
     def one(name):
         gate.wait()
-        return bare.start(name, bench_run.labels)
+        return work(name, bench_run.labels)
 
     with ThreadPoolExecutor(size) as pool:
         futures = [pool.submit(one, name) for name in names]
@@ -54,11 +56,14 @@ def _bare_class(bench_run: Run, size: int) -> tuple[float, list[float]]:
     return time.perf_counter() - start, sorted(each)
 
 
-def run(server: Server, bench_run: Run, *, size: int, runs: int) -> list[dict]:
+def alternate(server: Server, bench_run: Run, *, runs: int, ours_side, bare_side, what: str):
+    """`runs` rounds of both sides, the first side alternating, everything removed after
+    each side: (ours, baseline, ours_each, bare_each). `ours_side(i)` and `bare_side()` give
+    (wall seconds, each one's seconds)."""
     ours, baseline, ours_each, bare_each = [], [], [], []
     for i in range(runs):
-        sides = [("dindweb", lambda: _api_class(server, size, i), ours, ours_each),
-                 ("bare", lambda: _bare_class(bench_run, size), baseline, bare_each)]
+        sides = [("dindweb", lambda: ours_side(i), ours, ours_each),
+                 ("bare", bare_side, baseline, bare_each)]
         for label, side, wall, each in (sides if i % 2 == 0 else sides[::-1]):
             seconds, times = side()
             wall.append(seconds)
@@ -67,8 +72,14 @@ def run(server: Server, bench_run: Run, *, size: int, runs: int) -> list[dict]:
                 server.delete_all()
             else:
                 bench_run.remove_bare()
-        say(f"  round {i + 1}/{runs}: dindweb {ours[-1]:.1f} s, bare {baseline[-1]:.1f} s for {size}")
+        say(f"  round {i + 1}/{runs}: dindweb {ours[-1]:.1f} s, bare {baseline[-1]:.1f} s for {what}")
+    return ours, baseline, ours_each, bare_each
 
+
+def run(server: Server, bench_run: Run, *, size: int, runs: int) -> list[dict]:
+    ours, baseline, ours_each, bare_each = alternate(
+        server, bench_run, runs=runs, ours_side=lambda i: _api_class(server, size, i),
+        bare_side=lambda: bare_at_once(bench_run, size, "class", bare.start), what=f"{size}")
     ratio = report.figures(ours)["median"] / report.figures(baseline)["median"]
     ours_f, bare_f = report.figures(ours_each), report.figures(bare_each)
     notes = [

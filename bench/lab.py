@@ -5,13 +5,11 @@ with the docker CLI alone, N seats at once."""
 
 import json
 import subprocess
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from . import bare, report
-from .classroom import _release
-from .runner import LIMITS, NESTED_IMAGE, USERNAME, BenchError, Run, Server, say, started
+from .classroom import alternate, bare_at_once
+from .runner import LIMITS, NESTED_IMAGE, USERNAME, BenchError, Run, Server, started
 
 TARGET_RATIO = 1.3
 SETUP = "docker run --rm dindweb/busybox true && echo ready > /root/ready"
@@ -91,38 +89,11 @@ def _bare_seat(name: str, labels: dict) -> float:
     return time.perf_counter() - began
 
 
-def _bare_class(bench_run: Run, size: int) -> tuple[float, list[float]]:
-    gate = threading.Barrier(size + 1)
-    names = [bench_run.name("lab") for _ in range(size)]
-
-    def one(name):
-        gate.wait()
-        return _bare_seat(name, bench_run.labels)
-
-    with ThreadPoolExecutor(size) as pool:
-        futures = [pool.submit(one, name) for name in names]
-        start = time.perf_counter()
-        _release(gate)
-        each = [future.result() for future in futures]
-    return time.perf_counter() - start, sorted(each)
-
-
 def run(server: Server, bench_run: Run, *, size: int, runs: int) -> list[dict]:
-    ours, baseline, ours_each, bare_each = [], [], [], []
-    for i in range(runs):
-        classroom_id = _make_class(server, size)
-        sides = [("dindweb", lambda: _provision(server, classroom_id, size), ours, ours_each),
-                 ("bare", lambda: _bare_class(bench_run, size), baseline, bare_each)]
-        for label, side, wall, each in (sides if i % 2 == 0 else sides[::-1]):
-            seconds, times = side()
-            wall.append(seconds)
-            each.extend(times)
-            if label == "dindweb":
-                server.delete_all()
-            else:
-                bench_run.remove_bare()
-        say(f"  round {i + 1}/{runs}: dindweb {ours[-1]:.1f} s, bare {baseline[-1]:.1f} s for {size} seats")
-
+    # A new class each round; its making is not timed (_provision times from the button).
+    ours, baseline, ours_each, bare_each = alternate(
+        server, bench_run, runs=runs, ours_side=lambda i: _provision(server, _make_class(server, size), size),
+        bare_side=lambda: bare_at_once(bench_run, size, "lab", _bare_seat), what=f"{size} seats")
     ratio = report.figures(ours)["median"] / report.figures(baseline)["median"]
     ours_f, bare_f = report.figures(ours_each), report.figures(bare_each)
     notes = [
