@@ -20,6 +20,7 @@ from environments.models import Environment
 from environments.workers import WorkerPool
 
 from .servers import postgres_url, redis_url  # noqa: F401  (the several-process cases' servers)
+from .servers import wait_until_up
 
 IN_CI = os.environ.get("CI") == "true"
 PASSWORD = "correct horse battery staple"
@@ -173,15 +174,7 @@ def asgi_server(django_db_setup, tmp_path_factory):
         server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                    "dindweb.asgi:application"], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/accounts/login/", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"daphne did not start: {log_path.read_text()[-2000:]}", pytrace=False)
-            time.sleep(0.2)
+    wait_until_up(lambda: urllib.request.urlopen(url + "/accounts/login/", timeout=2), "daphne", server, log_path)
     yield url
     server.terminate()
     server.wait(timeout=10)

@@ -26,7 +26,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait(check, what: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+def wait_until_up(check, what: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    """Call `check` until it stops raising; fail with the log's tail if the process ends
+    or `timeout` passes first."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -62,7 +64,7 @@ def redis_url(tmp_path_factory):
              "--save", "", "--appendonly", "no", "--daemonize", "no"],
             stdout=out, stderr=subprocess.STDOUT)
     url = f"redis://127.0.0.1:{port}/0"
-    _wait(lambda: redis.Redis.from_url(url, socket_timeout=1).ping(), "redis-server", process, log)
+    wait_until_up(lambda: redis.Redis.from_url(url, socket_timeout=1).ping(), "redis-server", process, log)
     yield url
     _stop(process)
 
@@ -97,7 +99,7 @@ def postgres_url():
              "-c", "max_connections=200"],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder, **as_user)
     admin = f"postgresql://dindweb@127.0.0.1:{port}/postgres"
-    _wait(lambda: psycopg.connect(admin, connect_timeout=2).close(), "PostgreSQL", process, log)
+    wait_until_up(lambda: psycopg.connect(admin, connect_timeout=2).close(), "PostgreSQL", process, log)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute("CREATE DATABASE dindweb")
     yield f"postgres://dindweb@127.0.0.1:{port}/dindweb"

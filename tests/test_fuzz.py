@@ -11,7 +11,6 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import PASSWORD
 from .websockets import open_socket, read_terminal, token_for, type_line
 
 pytestmark = pytest.mark.django_db(transaction=True)

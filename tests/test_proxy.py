@@ -85,7 +85,7 @@ def test_the_app_never_sees_the_dashboards_cookies(web):
     # Redirects stay under the environment's port.
     moved = get(url + "cgi-bin/moved", cookies)
     assert moved.status_code == 302
-    assert moved.headers["Location"].endswith(f"/ports/8080/index.html")
+    assert moved.headers["Location"].endswith("/ports/8080/index.html")
 
 
 def test_a_port_with_nothing_listening_explains_itself(web):

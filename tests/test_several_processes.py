@@ -26,7 +26,7 @@ from environments.lifecycle import remove_objects
 
 from .browser import chromium_page, log_in
 from .conftest import PASSWORD
-from .servers import free_port
+from .servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 # Its own engine label: the cluster's reconcile would take the suite's objects, labelled
@@ -72,16 +72,9 @@ class Cluster:
         self.urls.append(f"http://127.0.0.1:{port}")
 
     def wait_ready(self):
-        deadline = time.monotonic() + 60
         for url, process, log in zip(self.urls, self.processes, self.logs):
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/accounts/login/", timeout=2)
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"{url} did not start: {log.read_text()[-3000:]}", pytrace=False)
-                    time.sleep(0.2)
+            wait_until_up(lambda url=url: urllib.request.urlopen(url + "/accounts/login/", timeout=2), url,
+                          process, log, timeout=60)
 
     def sql(self, query, *params):
         with psycopg.connect(self.env["DATABASE_URL"].replace("postgres://", "postgresql://")) as connection:
