@@ -63,13 +63,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Requests for a port's own host name (DINDWEB_PORTS_HOST) go to the port proxy, before
+    # our static files or slash redirects can answer for the app.
+    "environments.port_hosts.port_host_middleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Requests for a port's own host name (DINDWEB_PORTS_HOST) go to the port proxy.
-    "environments.port_hosts.port_host_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -241,4 +242,6 @@ SESSION_COOKIE_DOMAIN = os.getenv("SESSION_COOKIE_DOMAIN") or None
 DINDWEB_SETUP_TIMEOUT = envint("DINDWEB_SETUP_TIMEOUT", 600)
 DINDWEB_BROADCAST_PARALLEL = envint("DINDWEB_BROADCAST_PARALLEL", 8)
 DINDWEB_CLASS_WARNING_MINUTES = envint("DINDWEB_CLASS_WARNING_MINUTES", 10)
+# New accounts one address may make by joining classes (a class room shares one address).
+DINDWEB_SIGNUP_RATE = os.getenv("DINDWEB_SIGNUP_RATE", "60/hour")
 WHITENOISE_USE_FINDERS = True  # serve static files straight from static/ and node_modules/

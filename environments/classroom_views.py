@@ -47,7 +47,8 @@ def classroom_create_view(request):
     except Http404:
         return render(request, "classrooms/list.html",
                       _list_context(request, error="Choose one of your lab templates.", values=post), status=400)
-    host = DockerHost.objects.filter(pk=post.get("host") or 0, enabled=True).first()
+    chosen = post.get("host", "")
+    host = DockerHost.objects.filter(pk=int(chosen), enabled=True).first() if chosen.isdigit() else None
     try:
         with audit.audited(action="classroom.create", request=request, target=post.get("title", "")):
             classroom = classroom_create(

@@ -415,7 +415,9 @@ class Engine:
         killed inside the environment rather than leaving a stray process there.
         """
         wrapped = ["timeout", "-s", "KILL", str(int(timeout)), *cmd]
-        api = _client(self.url, self.tls, timeout=int(timeout) + 15).api
+        # The engine call outlives the command by a margin; rounded up to whole five minutes
+        # so that any timeout asked for shares one of a few cached clients.
+        api = _client(self.url, self.tls, timeout=(int(timeout) + 15) // 300 * 300 + 300).api
         try:
             exec_id = api.exec_create(container, wrapped, user=user, workdir=workdir)["Id"]
             chunks, size, truncated = [], 0, False

@@ -146,11 +146,15 @@ def files_list(*, target: Target, path: str) -> list[dict]:
         mode, size, mtime, name = fields
         try:
             kind = {0o040000: "folder", 0o120000: "link"}.get(int(mode, 16) & 0o170000, "file")
-            entries.append({"name": name[2:], "kind": kind, "size": int(size),
-                            "modified": datetime.fromtimestamp(int(mtime), tz=timezone.utc),
-                            "path": posixpath.join(path, name[2:])})
+            size = int(size)
         except ValueError:
             continue
+        try:
+            modified = datetime.fromtimestamp(int(mtime), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):  # a time no calendar holds: listed anyway
+            modified = None
+        entries.append({"name": name[2:], "kind": kind, "size": size, "modified": modified,
+                        "path": posixpath.join(path, name[2:])})
     entries.sort(key=lambda e: (e["kind"] != "folder", e["name"].lower()))
     return entries[:MAX_ENTRIES]
 

@@ -56,8 +56,22 @@ def environment_move(*, environment: Environment, target: DockerHost) -> None:
 
     host_images.ensure_on(target, [settings.DINDWEB_DIND_IMAGE])  # the helper containers' image
     volume = lifecycle.volume_name(environment)
-    stopped = Environment.objects.filter(pk=environment.pk, status=Status.STOPPED, host=source)
-    stopped.update(status_detail=f"Stopped. Moving its data to the Docker host {target.name}.")
+    # Claimed for the move: it cannot start meanwhile (services.environment_start), and a
+    # second move of it is refused.
+    claimed = Environment.objects.filter(pk=environment.pk, status=Status.STOPPED, host=source,
+                                         moving_to__isnull=True).update(
+        moving_to=target, status_detail=f"Stopped. Moving its data to the Docker host {target.name}.")
+    if not claimed:
+        raise Conflict("The environment is being moved already, or is no longer stopped.")
+    try:
+        _copy_and_switch(environment, source, target, volume)
+    finally:
+        Environment.objects.filter(pk=environment.pk, moving_to=target).update(moving_to=None)
+    environment.refresh_from_db()
+
+
+def _copy_and_switch(environment: Environment, source: DockerHost, target: DockerHost, volume: str) -> None:
+    stopped = Environment.objects.filter(pk=environment.pk, status=Status.STOPPED, host=source, moving_to=target)
     # The helper containers carry the environment's labels: reconcile sees them as its own.
     labels = lifecycle.labels(environment)
     old_engine, new_engine = engine_for(source), engine_for(target)
@@ -68,13 +82,12 @@ def environment_move(*, environment: Environment, target: DockerHost) -> None:
     except EngineError as exc:
         stopped.update(status_detail="Stopped. Moving it failed; it stays where it was.")
         raise EngineError(f"Moving the environment to {target.name} failed: {str(exc).rstrip('.')}.") from exc
-    moved = stopped.update(host=target, container_id="", network_id="", volume_name=volume,
+    moved = stopped.update(host=target, moving_to=None, container_id="", network_id="", volume_name=volume,
                            status_detail=f"Stopped. Moved from the Docker host {source.name}; start it there.")
     if not moved:
         new_engine.remove_volume(volume)
-        raise Conflict("The environment was started or deleted while it was being moved; it stays on"
-                       f" {source.name}.")
+        raise Conflict("The environment was deleted while it was being moved; nothing of it was kept"
+                       f" on {target.name}.")
     # Quietly: what cannot be removed now is an orphan there, which reconcile removes.
     name = environment.engine_name
     lifecycle.remove_objects(old_engine, [("container", name), ("network", name), ("volume", volume)])
-    environment.refresh_from_db()

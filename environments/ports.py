@@ -47,6 +47,11 @@ def environment_address(environment: Environment) -> str:
     """The environment's IP address on its own network: the only place the proxy goes."""
     if environment.status != Environment.Status.RUNNING:
         raise Conflict(f"The environment is {environment.status}: start it to open its ports.")
+    if not environment.host.engine_url.startswith("unix://"):
+        # A remote engine's bridge addresses mean nothing here, and may even name one of
+        # our own neighbours (bridge ranges are chosen per engine): never connect there.
+        raise Conflict(f"The ports of environments on the remote Docker host {environment.host.name}"
+                       " cannot be opened through the dashboard.")
     cached = _addresses.get(environment.container_id)
     if cached and cached[1] > time.monotonic():
         return cached[0]

@@ -10,6 +10,7 @@ app, and nothing the nested app sends can set them.
 import asyncio
 import weakref
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 
 import httpx
 from django.conf import settings
@@ -88,13 +89,12 @@ def _without_our_cookies(header: str) -> str:
 def response_headers(headers: httpx.Headers, *, origin: str, prefix: str, sandbox: bool) -> list[tuple[str, str]]:
     """The app's headers as the browser should see them: redirects kept under the prefix,
     none of our cookies touched, and the page sandboxed when asked."""
-    ours = (settings.SESSION_COOKIE_NAME + "=", settings.CSRF_COOKIE_NAME + "=")
     kept, policy = [], ""
     for name, value in headers.multi_items():
         name = name.lower()
         if name in HOP_BY_HOP:
             continue
-        if name == "set-cookie" and value.lstrip().startswith(ours):
+        if name == "set-cookie" and not _harmless_cookie(value):
             continue
         if name == "location":
             value = _location(value, origin=origin, prefix=prefix)
@@ -103,10 +103,23 @@ def response_headers(headers: httpx.Headers, *, origin: str, prefix: str, sandbo
             continue
         kept.append((name, value))
     if sandbox:
-        policy = f"{policy}; {SANDBOX}" if policy else SANDBOX
+        # A policy of its own (after a comma), not a directive in the app's: there a second
+        # `sandbox` would be ignored, and the app's own (allow-same-origin) would win.
+        policy = f"{policy}, {SANDBOX}" if policy else SANDBOX
     if policy:
         kept.append(("content-security-policy", policy))
     return kept
+
+
+def _harmless_cookie(value: str) -> bool:
+    """One cookie that is not ours. Parsed as the dashboard will parse it (SimpleCookie):
+    `x=1; sessionid=...` is two cookies, and `sessionid =...` is ours too."""
+    jar = SimpleCookie()
+    try:
+        jar.load(value)
+    except CookieError:
+        return False
+    return len(jar) == 1 and not set(jar) & {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
 
 
 def _location(value: str, *, origin: str, prefix: str) -> str:
@@ -122,8 +135,8 @@ async def forward(*, method: str, address: str, port: int, target: str, headers,
     taken as they are: they never change where we connect)."""
     url = httpx.URL(scheme="http", host=address, port=port).copy_with(raw_path=target.encode("ascii"))
     client = _client()
-    request = client.build_request(method, url, headers=headers, content=body)
     try:
+        request = client.build_request(method, url, headers=headers, content=body)
         response = await client.send(request, stream=True)
     except httpx.ConnectTimeout:
         raise Unreachable("Nothing answered in time: the port may be filtered.") from None
@@ -131,6 +144,8 @@ async def forward(*, method: str, address: str, port: int, target: str, headers,
         raise Unreachable("Nothing is listening on that port.") from None
     except httpx.TimeoutException:
         raise Unreachable("The app did not answer in time.") from None
+    except (httpx.HTTPError, UnicodeError):  # a header it cannot carry, a write that broke
+        raise Unreachable("The request could not be passed on to the app.") from None
 
     async def stream():
         try:

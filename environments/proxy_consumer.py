@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 BAD_PORT, NOT_ALLOWED, NOT_FOUND, NOT_RUNNING, UNREACHABLE = 4400, 4403, 4404, 4409, 4502
 OPEN_SECONDS = 10
+# An app's websocket message is held whole in our memory: bounded, as the dashboard's own are.
+MAX_MESSAGE = 16 * 1024 * 1024
 # Headers of the browser's handshake the app may need (the rest is the handshake's own).
 PASSED = {"cookie", "user-agent", "authorization", "accept-language"}
 
@@ -47,7 +49,7 @@ class PortProxyConsumer(AsyncWebsocketConsumer):
         try:
             self.upstream = await connect(
                 url, additional_headers=self._headers(kwargs), subprotocols=self.scope.get("subprotocols") or None,
-                open_timeout=OPEN_SECONDS, proxy=None, max_size=None, ping_interval=None, compression=None)
+                open_timeout=OPEN_SECONDS, proxy=None, max_size=MAX_MESSAGE, ping_interval=None, compression=None)
         except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
             log.info("Port %s of environment %s refused a websocket: %s", port, kwargs["pk"], exc)
             await self.accept()

@@ -51,6 +51,12 @@ async def proxied(request, *, pk, port, target: str, prefix: str | None, sandbox
     lives on our side (None: under /environments/ID/ports/PORT; "" on a host of its own)."""
     user = await request.auser()
     environment = await sync_to_async(selectors.environment_for_user)(user, pk)
+    origin = request.headers.get("Origin")
+    if origin and origin != f"{request.scheme}://{request.get_host()}":
+        # Another site's page (another port's, on port host names) posting with the
+        # viewer's cookie: the app would take it for the viewer.
+        return await _refused(request, environment, port, "Requests from other sites cannot reach"
+                              " this app through the dashboard.", 403)
     try:
         port = ports.checked_port(port)
         address = await sync_to_async(ports.environment_address)(environment)

@@ -9,6 +9,7 @@
 import logging
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -49,7 +50,8 @@ def reconcile(*, previous_workers_dead: bool = False) -> list[str]:
 
 def _remove_orphans(host: DockerHost) -> list[str]:
     engine = engine_for(host)
-    known = set(Environment.objects.filter(host=host).values_list("key", flat=True))
+    # With those being moved here: a move fills this host's volume before the row points here.
+    known = set(Environment.objects.filter(Q(host=host) | Q(moving_to=host)).values_list("key", flat=True))
     # A creation that failed owns nothing, even when the engine was too far gone to let it
     # remove what it had made (dockerd died mid-create): those objects are orphans too.
     failed = set(Environment.objects.filter(host=host, status=Status.ERROR, container_id="")

@@ -4,6 +4,7 @@ instructions beside the terminal, nested containers and logs."""
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,6 +15,7 @@ from .classrooms.lab_templates import instructions_html
 from .classrooms.seats import seat_claim
 from .errors import DindwebError, http_status
 from .models import Classroom
+from .throttles import check_signup_rate
 
 
 def _classroom_by_code(code: str):
@@ -71,10 +73,18 @@ def join_signup(request, code):
         first = next(iter(form.errors.values()))[0]
         return render(request, "classrooms/join_class.html",
                       {"classroom": classroom, "signup": form, "signup_error": first}, status=400)
-    user = form.save()
+    # An account only comes with a seat: a full or ended class makes none.
+    try:
+        check_signup_rate(request)
+        with transaction.atomic():
+            user = form.save()
+            seat = seat_claim(classroom=classroom, student=user)
+    except DindwebError as exc:
+        return render(request, "classrooms/join_class.html", {"classroom": classroom, "error": str(exc)},
+                      status=http_status(exc))
     audit.record(action="account.signup", actor=user, request=request, target=str(classroom))
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return _claim(request, classroom)
+    return redirect("seat_detail", pk=seat.pk)
 
 
 def _seat_context(request, seat) -> dict:

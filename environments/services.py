@@ -152,6 +152,11 @@ def _move(environment: Environment, allowed: tuple, to: str, detail: str) -> Non
 
 
 def environment_start(*, environment: Environment) -> None:
+    if Environment.objects.filter(pk=environment.pk, moving_to__isnull=False).exists():
+        raise Conflict("It is being moved to another Docker host: start it once the move is done.")
+    if Environment.objects.filter(pk=environment.pk, seat__classroom__ended_at__isnull=False).exists():
+        # Its seat no longer counts against the trainer's classroom quota.
+        raise Conflict("Its class has ended: the seat stays stopped until it is deleted.")
     if environment.expires_at and environment.expires_at <= timezone.now():
         raise Conflict(f"The environment expired at {environment.expires_at:%Y-%m-%d %H:%M} UTC:"
                        " extend its lifetime, then start it.")

@@ -19,4 +19,4 @@ def one_time_password_signs_in_once(sender, request, user, **kwargs):
     from .middleware import SESSION_KEY
 
     if request is not None and hasattr(request, "session") and one_time_password_used(user):
-        request.session[SESSION_KEY] = True
+        request.session[SESSION_KEY] = user.password

@@ -2,7 +2,7 @@
 counter, in the cache). Logins are limited by django-axes (settings)."""
 
 from django.conf import settings
-from rest_framework.throttling import UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from .errors import DindwebError
 
@@ -23,3 +23,19 @@ def check_create_rate(request) -> None:
     if not throttle.allow_request(request, None):
         wait = max(1, int(throttle.wait() or 1))
         raise TooFast(f"You are creating environments too fast: try again in {wait} seconds.")
+
+
+class SignUpThrottle(AnonRateThrottle):
+    """New accounts from one address (joining a class is the only way to sign up)."""
+
+    scope = "sign-up"
+
+    def get_rate(self):
+        return settings.DINDWEB_SIGNUP_RATE
+
+
+def check_signup_rate(request) -> None:
+    throttle = SignUpThrottle()
+    if not throttle.allow_request(request, None):
+        wait = max(1, int(throttle.wait() or 1))
+        raise TooFast(f"Too many new accounts from your address: try again in {wait} seconds.")

@@ -13,7 +13,7 @@ from environments.classrooms.roster import RosterError, roster_import
 from environments.classrooms.schedule import run_classroom_clock
 from environments.classrooms.seats import seat_claim
 from environments.errors import Conflict
-from environments.hosts import engine_for
+from environments.hosts import default_host, engine_for
 from environments.models import Environment, OneTimePassword, Seat
 
 from .classroom_helpers import (client_for, make_class, make_lab, make_trainer, provision_and_wait,
@@ -130,6 +130,12 @@ def test_a_roster_makes_accounts_with_one_time_passwords(trainer, django_user_mo
     # Used once: gone from the CSV, and carol must choose her own before anything else.
     assert OneTimePassword.objects.get(user__username="carol").password == ""
     assert student.get("/").url == "/accounts/password_change/"
+    # Neither the "done" page nor signing in again lets her past without choosing one.
+    student.get("/accounts/password_change/done/")
+    assert student.get("/").url == "/accounts/password_change/"
+    student.post("/accounts/logout/")
+    assert student.post("/accounts/login/", {"username": "carol", "password": carol_password}).status_code == 302
+    assert student.get("/").url == "/accounts/password_change/"
     changed = student.post("/accounts/password_change/", {"old_password": carol_password,
                                                           "new_password1": PASSWORD, "new_password2": PASSWORD})
     assert changed.status_code == 302
@@ -176,7 +182,7 @@ def test_two_students_racing_for_the_last_seat(trainer, django_user_model):
     assert page.status_code == 409 and "This class is full" in page.content.decode()
 
 
-def test_joining_with_a_new_account(trainer):
+def test_joining_with_a_new_account(trainer, django_user_model):
     classroom = make_class(trainer, make_lab(trainer), seats=1)
     client = Client()
     response = client.post(f"/join/{classroom.join_code}/signup/",
@@ -186,6 +192,48 @@ def test_joining_with_a_new_account(trainer):
     refused = Client().post(f"/join/{classroom.join_code}/signup/",
                             {"username": "ivy", "password1": PASSWORD, "password2": PASSWORD})
     assert refused.status_code == 400 and "already exists" in refused.content.decode()
+    # A full class (or an ended one) makes no account: a join code is not an open sign-up.
+    full = Client().post(f"/join/{classroom.join_code}/signup/",
+                         {"username": "jake", "password1": PASSWORD, "password2": PASSWORD})
+    assert full.status_code == 409 and "This class is full" in full.content.decode()
+    assert not django_user_model.objects.filter(username="jake").exists()
+
+
+def test_odd_roster_and_class_input_is_refused_with_a_sentence(trainer, django_user_model):
+    make_user(django_user_model, "carol")
+    classroom = make_class(trainer, make_lab(trainer), seats=0)
+    with pytest.raises(RosterError) as refused:
+        roster_import(classroom=classroom, text=f"carol\ncarol@example.com\n{'x' * 140}@example.com")
+    assert refused.value.problems == ["Line 2: carol@example.com is the same account as line 1.",
+                                      f"Line 3: {'x' * 140}@example.com is not an email address."]
+    client = client_for(trainer)
+    for values in ({"starts_at": "2026-02-30T09:00"}, {"host": "abc"}, {"template": "99999999999999999999"}):
+        form = {"title": "T", "starts_at": "2030-01-01T09:00", "ends_at": "2030-01-01T11:00",
+                "template": classroom.template_id, **values}
+        assert client.post("/classrooms/new/", form).status_code in (302, 400), values
+
+
+def test_results_csv_cells_never_run_as_formulas(trainer):
+    from environments.classrooms.classrooms import classroom_results_csv
+
+    classroom = make_class(trainer, make_lab(trainer), seats=1)
+    classroom.seats.update(last_check_output='=HYPERLINK("http://evil.example")', last_check_command="-1+1")
+    row = list(csv.reader(io.StringIO(classroom_results_csv(classroom))))[1]
+    assert row[6] == "'=HYPERLINK(\"http://evil.example\")" and row[4] == "'-1+1"
+
+
+def test_seats_of_an_ended_class_stay_stopped(trainer):
+    from environments import services
+
+    classroom = make_class(trainer, make_lab(trainer), seats=1)
+    seat = classroom.seats.get()
+    seat.environment = Environment.objects.create(owner=trainer, host=default_host(), name="old-seat",
+                                                  key="k-ended", status="stopped")
+    seat.save()
+    classroom_end(classroom=classroom)
+    with pytest.raises(Conflict, match="Its class has ended"):
+        services.environment_start(environment=seat.environment)
+
 
 
 def test_students_and_other_trainers_see_only_what_is_theirs(workers, trainer, django_user_model):

@@ -303,3 +303,22 @@ def test_the_hosts_pages_are_for_admins(hosts, alice, django_user_model, second,
     assert ("host.change", "refused") in actions and ("host.change", "ok") in actions
     assert ("host.check", "ok") in actions
     assert AuditEvent.objects.filter(action="environment.move", outcome="refused").exists()
+
+
+def test_data_arriving_by_a_move_is_not_an_orphan_and_the_environment_cannot_start(hosts, alice):
+    from environments import lifecycle, reconcile
+
+    local, other = hosts
+    environment = Environment.objects.create(owner=alice, host=local, name="travelling", key="k-moving",
+                                             status="stopped", moving_to=other)
+    volume = lifecycle.volume_name(environment)
+    engine_for(other).ensure_volume(volume, lifecycle.labels(environment))
+    try:
+        assert reconcile._remove_orphans(other) == []
+        with pytest.raises(Conflict, match="being moved"):
+            services.environment_start(environment=environment)
+        Environment.objects.filter(pk=environment.pk).update(moving_to=None)
+        assert reconcile._remove_orphans(other) == [f"removed orphan volume {volume}"]
+    finally:
+        if engine_for(other).volume_exists(volume):
+            engine_for(other).remove_volume(volume)

@@ -23,7 +23,7 @@ def classrooms_visible_to(user):
 def _get(queryset, pk, what: str):
     try:
         return queryset.get(pk=int(pk))
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404(f"No such {what}.") from None
 
 

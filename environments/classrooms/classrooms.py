@@ -31,7 +31,10 @@ def _when(value, label: str) -> datetime:
     if isinstance(value, datetime):
         moment = value
     else:
-        moment = parse_datetime(value.strip()) if isinstance(value, str) and value.strip() else None
+        try:
+            moment = parse_datetime(value.strip()) if isinstance(value, str) and value.strip() else None
+        except ValueError:  # well formed, but no such day or hour (February 30th)
+            moment = None
         if moment is None:
             raise InvalidRequest(f"{label} must be a date and time, like 2026-12-04T09:00.")
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
@@ -100,6 +103,9 @@ def classroom_provision(*, classroom: Classroom) -> int:
         raise Conflict("The class's lab template was deleted: seats cannot be made.")
     queued = 0
     with transaction.atomic():
+        # Locked, and read again: a class ended meanwhile gets no new seats.
+        if Classroom.objects.select_for_update().filter(pk=classroom.pk, ended_at__isnull=False).exists():
+            raise Conflict("The class has ended.")
         Classroom.objects.filter(pk=classroom.pk).update(provisioned_at=timezone.now())
         spec = classroom.template.spec()
         for seat in classroom.seats.filter(environment__isnull=True).select_related("classroom"):
@@ -113,9 +119,11 @@ def classroom_provision(*, classroom: Classroom) -> int:
 def classroom_end(*, classroom: Classroom, reason: str = "") -> int:
     """Stop every seat; they are deleted once the grace period is over. Returns how many
     seats were stopped."""
-    changed = Classroom.objects.filter(pk=classroom.pk, ended_at__isnull=True).update(ended_at=timezone.now())
-    if not changed:
-        raise Conflict("The class has already ended.")
+    with transaction.atomic():
+        # The same lock as provisioning: seats queued before the end are all seen below.
+        locked = Classroom.objects.select_for_update().filter(pk=classroom.pk, ended_at__isnull=True)
+        if not locked.update(ended_at=timezone.now()):
+            raise Conflict("The class has already ended.")
     classroom.refresh_from_db(fields=["ended_at"])
     stopped = 0
     for seat in classroom.seats.select_related("environment"):
@@ -197,17 +205,24 @@ def seat_state(seat: Seat) -> str:
         environment.status, environment.status)
 
 
+def spreadsheet_safe(value) -> str:
+    """A cell a spreadsheet shows as text: a student's output starting with = + - @ would
+    otherwise run as a formula on the trainer's machine."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def classroom_results_csv(classroom: Classroom) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["seat", "student", "email", "status", "check command", "check exit code",
                      "check output", "checked at"])
     for seat in classroom.seats.select_related("student", "environment"):
-        writer.writerow([
+        writer.writerow([spreadsheet_safe(cell) for cell in (
             seat.number, seat.student.get_username() if seat.student else "",
             seat.student.email if seat.student else "", seat_state(seat), seat.last_check_command,
             "" if seat.last_check_exit_code is None else seat.last_check_exit_code,
-            seat.last_check_output, seat.last_check_at.isoformat() if seat.last_check_at else ""])
+            seat.last_check_output, seat.last_check_at.isoformat() if seat.last_check_at else "")])
     return out.getvalue()
 
 

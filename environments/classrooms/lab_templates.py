@@ -111,5 +111,9 @@ def lab_template_duplicate(*, template: LabTemplate, owner) -> LabTemplate:
                        memory_mb=template.memory_mb, preload=list(template.preload),
                        setup_script=template.setup_script,
                        run_containers=[list(run) for run in template.run_containers])
-    copy.save()
+    try:
+        with transaction.atomic():
+            copy.save()
+    except IntegrityError:
+        raise Conflict(f"A copy named {name} was just made: reload the page.") from None
     return copy

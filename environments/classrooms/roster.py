@@ -50,7 +50,7 @@ def _find_user(text: str):
 def check_roster(classroom: Classroom, text: str) -> list[RosterLine]:
     if not isinstance(text, str) or not text.strip():
         raise InvalidRequest("Paste at least one user name or email, one per line.")
-    lines, problems, seen = [], [], {}
+    lines, problems, seen, accounts = [], [], {}, {}
     seated = set(classroom.seats.filter(student__isnull=False).values_list("student_id", flat=True))
     for number, raw in enumerate(text.splitlines(), start=1):
         entry = raw.strip().strip(",;")
@@ -62,12 +62,12 @@ def check_roster(classroom: Classroom, text: str) -> list[RosterLine]:
             continue
         seen[key] = number
         try:
+            if len(entry) > 150:  # the longest user name (an email becomes one)
+                raise ValidationError("too long")
             if "@" in entry:
                 validate_email(entry)
             else:
                 UnicodeUsernameValidator()(entry)
-                if len(entry) > 150:
-                    raise ValidationError("too long")
         except ValidationError:
             kind = "an email address" if "@" in entry else "a user name"
             problems.append(f"Line {number}: {entry} is not {kind}.")
@@ -79,6 +79,11 @@ def check_roster(classroom: Classroom, text: str) -> list[RosterLine]:
         if user is not None and user.pk == classroom.trainer_id:
             problems.append(f"Line {number}: {entry} is the class's trainer.")
             continue
+        if user is not None and user.pk in accounts:
+            problems.append(f"Line {number}: {entry} is the same account as line {accounts[user.pk]}.")
+            continue
+        if user is not None:
+            accounts[user.pk] = number
         lines.append(RosterLine(number, entry, user))
     if len(lines) > MAX_SEATS:
         problems.append(f"A roster has at most {MAX_SEATS} students.")
@@ -126,14 +131,10 @@ def passwords_csv(classroom: Classroom) -> str:
 
 
 def one_time_password_used(user) -> bool:
-    """At the student's first sign-in: forget the password's text; True if they must now
-    choose their own."""
-    return bool(OneTimePassword.objects.filter(user=user, used_at__isnull=True).update(
-        used_at=timezone.now(), password=""))
-
-
-def must_choose_password(user) -> bool:
-    return OneTimePassword.objects.filter(user=user, used_at__isnull=False).exists()
+    """At every sign-in until the student has chosen their own password: forget the
+    one-time password's text (the CSV no longer shows it); True while they must choose."""
+    OneTimePassword.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now(), password="")
+    return OneTimePassword.objects.filter(user=user).exists()
 
 
 def password_chosen(user) -> None:

@@ -87,6 +87,10 @@ class Environment(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="environments")
     host = models.ForeignKey(DockerHost, on_delete=models.PROTECT, related_name="environments")
+    # While an admin moves it (host_services.environment_move): the host its data goes to.
+    # It cannot start meanwhile, and reconcile there leaves the arriving data alone.
+    moving_to = models.ForeignKey(DockerHost, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="arriving")
     name = models.CharField(max_length=40, validators=[NAME_VALIDATOR])
     # Random, so engine object names never collide with leftovers of another database.
     key = models.CharField(max_length=16, unique=True, editable=False)

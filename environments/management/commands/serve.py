@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from environments.jobs import Scheduler
-from environments.models import Environment
+from environments.models import Environment, Seat
 from environments.reconcile import reconcile
 from environments.workers import WorkerPool
 
@@ -25,8 +25,10 @@ class Command(BaseCommand):
         # (REDIS_URL set) the others' shells and tasks are alive: leave them be.
         alone = settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
         if alone:
-            # Shells and log viewers of an earlier run of this process are gone with it.
+            # Shells and log viewers of an earlier run of this process are gone with it, and
+            # so are the trainers watching seats.
             Environment.objects.update(attached=0)
+            Seat.objects.update(watchers=0)
         scheduler = Scheduler().start()
         if workers:
             # Alone, this process runs the only workers of the embedded default, so any
