@@ -48,13 +48,16 @@ class HostForm(forms.ModelForm):
         return url
 
     def clean_tls_key(self):
+        # The page never shows the stored key: left empty, it stays as it was...
         key = self.cleaned_data["tls_key"].strip()
-        if not key and self.instance.pk:
-            return self.instance.tls_key
-        return key
+        self.key_kept = not key and bool(self.instance.pk)
+        return self.instance.tls_key if self.key_kept else key
 
     def clean(self):
         data = super().clean()
+        if getattr(self, "key_kept", False) and not any((data.get(name) or "").strip()
+                                                         for name in TLS_FIELDS if name != "tls_key"):
+            data["tls_key"] = ""  # ...unless the CA and certificate were emptied too: no more TLS
         given = [name for name in TLS_FIELDS if (data.get(name) or "").strip()]
         if given and len(given) != len(TLS_FIELDS):
             raise forms.ValidationError("For TLS give all three: the CA certificate, the client certificate"

@@ -322,3 +322,23 @@ def test_data_arriving_by_a_move_is_not_an_orphan_and_the_environment_cannot_sta
     finally:
         if engine_for(other).volume_exists(volume):
             engine_for(other).remove_volume(volume)
+
+
+def test_tls_can_be_taken_off_a_host(db):
+    from environments.host_forms import HostForm
+
+    pem = "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----"
+    host = DockerHost.objects.create(name="far", engine_url="tcp://far.example:2376", tls_ca=pem,
+                                     tls_cert=pem, tls_key=pem)
+    data = {"name": "far", "engine_url": "unix:///run/far.sock", "profile": host.profile,
+            "max_environments": 0, "max_cpus": 0, "max_memory_mb": 0, "tls_ca": "", "tls_cert": "", "tls_key": ""}
+    form = HostForm(data, instance=host)
+    assert form.is_valid(), form.errors
+    assert form.save().tls_key == ""
+    # Left empty while the CA and certificate stay, the stored key is kept.
+    host = DockerHost.objects.create(name="near", engine_url="tcp://near.example:2376", tls_ca=pem,
+                                     tls_cert=pem, tls_key=pem)
+    form = HostForm({**data, "name": "near", "engine_url": "tcp://near.example:2376", "tls_ca": pem,
+                     "tls_cert": pem}, instance=host)
+    assert form.is_valid(), form.errors
+    assert form.save().tls_key == pem
