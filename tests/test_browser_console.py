@@ -108,7 +108,12 @@ def test_the_log_viewer_stays_responsive_with_half_a_million_lines(asgi_server, 
         page.locator(".log-follow").click()
         expect(viewer.locator(".log-status")).to_have_attribute("data-state", "paused", timeout=3_000)
         page.locator(".log-follow").click()
-        expect(page.locator(".log-count")).to_have_text("500000 lines", timeout=90_000)
+        # Every line arrives, or the count says how many the server skipped because the page
+        # fell behind (on a loaded machine): "498950 lines (1050 skipped)".
+        page.wait_for_function("""() => {
+            const m = document.querySelector(".log-count").textContent.match(/(\\d+) lines?(?: \\((\\d+) skipped\\))?/);
+            return m && Number(m[1]) + Number(m[2] || 0) === 500000;
+        }""", timeout=90_000)
         assert viewer.locator(".log-line").count() <= 5001  # rows kept on screen are bounded
         expect(viewer.locator(".log-line .log-text").last).to_have_text("500000")
         # The filter works on what is shown.

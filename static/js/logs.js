@@ -76,6 +76,7 @@
     let filter = "";
     let pending = [];
     let received = 0;
+    let skippedByServer = 0;  // lines the server left out for a reader that fell behind
     let frameRequested = false;
     let socket = null;
     let attempts = 0;  // failed connections in a row, for the backoff
@@ -130,7 +131,8 @@
 
     function flush() {
       frameRequested = false;
-      countEl.textContent = received === 1 ? "1 line" : `${received} lines`;
+      countEl.textContent = (received === 1 ? "1 line" : `${received} lines`) +
+        (skippedByServer ? ` (${skippedByServer} skipped)` : "");
       if (!following || pending.length === 0) return;
       const fragment = document.createDocumentFragment();
       for (const entry of pending.splice(0, ROWS_PER_FRAME)) fragment.append(render(entry));
@@ -166,6 +168,7 @@
           received += message.lines.length;
           enqueue(message.lines);
         } else if (message.type === "dropped") {
+          skippedByServer += message.count;
           enqueue([{ notice: "skipped", count: message.count }]);
         } else if (message.type === "error") {
           enqueue([{ notice: "error", text: message.message }]);
