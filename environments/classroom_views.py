@@ -17,7 +17,6 @@ from .classrooms.roster import RosterError, passwords_csv, roster_import
 from .classrooms.seats import seat_reset
 from .engine import EngineError
 from .errors import DindwebError, http_status
-from .lab_views import _trainer
 from .models import DockerHost
 from .quotas import limits_for
 
@@ -33,14 +32,14 @@ def _list_context(request, **extra) -> dict:
 @login_required
 @require_GET
 def classroom_list(request):
-    _trainer(request)
+    access.require_trainer(request.user)
     return render(request, "classrooms/list.html", _list_context(request))
 
 
 @login_required
 @require_POST
 def classroom_create_view(request):
-    _trainer(request)
+    access.require_trainer(request.user)
     post = request.POST
     try:
         template = access.template_for_user(request.user, post.get("template") or 0)

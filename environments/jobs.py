@@ -75,8 +75,8 @@ def stop_idle(now=None) -> list[str]:
     now = now or timezone.now()
     stopped = []
     # Classroom seats live as long as their class (classrooms/schedule.py), idle or not.
-    candidates = Environment.objects.filter(status=Status.RUNNING, attached=0,
-                                            seat__isnull=True).select_related("owner", "host")
+    candidates = Environment.objects.personal().filter(status=Status.RUNNING, attached=0).select_related(
+        "owner", "host")
     for environment in candidates:
         limit = quotas.limits_for(environment.owner).max_idle_minutes
         if not limit:

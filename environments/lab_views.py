@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,12 +12,6 @@ from .classrooms.lab_templates import (instructions_html, lab_template_duplicate
 from .engine import EngineError
 from .errors import DindwebError, http_status
 from .models import LabTemplate
-from .roles import is_trainer
-
-
-def _trainer(request):
-    if not is_trainer(request.user):
-        raise Http404("Classroom labs are for trainers.")
 
 
 def _form(request, template: LabTemplate | None, error: str = "", status: int = 200):
@@ -38,7 +31,7 @@ def _form(request, template: LabTemplate | None, error: str = "", status: int = 
 @require_http_methods(["GET", "POST"])
 def lab_template_edit(request, pk=None):
     """GET: the form; POST: save it (a new template when there is no pk)."""
-    _trainer(request)
+    access.require_trainer(request.user)
     template = access.template_for_user(request.user, pk) if pk is not None else None
     if request.method == "GET":
         return _form(request, template)
@@ -60,7 +53,7 @@ def lab_template_edit(request, pk=None):
 @login_required
 @require_POST
 def lab_template_duplicate_view(request, pk):
-    _trainer(request)
+    access.require_trainer(request.user)
     template = access.template_for_user(request.user, pk)
     copy = lab_template_duplicate(template=template, owner=request.user)
     audit.record(action="lab_template.duplicate", request=request, target=str(template), detail=copy.name)
@@ -71,7 +64,7 @@ def lab_template_duplicate_view(request, pk):
 @login_required
 @require_POST
 def lab_template_delete(request, pk):
-    _trainer(request)
+    access.require_trainer(request.user)
     template = access.template_for_user(request.user, pk)
     audit.record(action="lab_template.delete", request=request, target=str(template))
     template.delete()  # classrooms keep their seats' copies (template set to null)
@@ -83,6 +76,6 @@ def lab_template_delete(request, pk):
 @require_GET
 def lab_template_preview(request, pk):
     """The instructions as students will see them."""
-    _trainer(request)
+    access.require_trainer(request.user)
     template = access.template_for_user(request.user, pk)
     return render(request, "classrooms/_instructions.html", {"html": instructions_html(template.instructions)})

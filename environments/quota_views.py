@@ -31,7 +31,7 @@ def _admin_only(request):
 @require_GET
 def usage(request):
     limits, used = quotas.limits_for(request.user), quotas.usage_of(request.user)
-    environments = Environment.objects.filter(owner=request.user, seat__isnull=True).order_by("name")
+    environments = Environment.objects.personal().filter(owner=request.user).order_by("name")
     seats = seats_in_use(request.user) if is_trainer(request.user) else None
     return render(request, "quotas/usage.html", {"limits": limits, "used": used, "environments": environments,
                                                  "classroom_seats": seats})

@@ -71,7 +71,7 @@ class Usage:
 
 def usage_of(user) -> Usage:
     # Classroom seats count against the trainer's classroom quota instead (classrooms/).
-    held = Environment.objects.filter(owner=user, seat__isnull=True).exclude(status=Status.DELETING)
+    held = Environment.objects.personal().filter(owner=user).exclude(status=Status.DELETING)
     active = held.filter(status__in=ACTIVE).aggregate(cpus=Sum("cpus"), memory=Sum("memory_mb"))
     return Usage(environments=held.count(), cpus=active["cpus"] or Decimal(0),
                  memory_mb=active["memory"] or 0)

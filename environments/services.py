@@ -47,7 +47,7 @@ def _clean_name(name) -> str:
     return name
 
 
-def _clean_number(value, *, label: str, low, high, kind=float):
+def clean_number(value, *, label: str, low, high, kind=float):
     """A number from JSON or a form field, checked against its bounds."""
     try:
         if isinstance(value, bool):
@@ -64,7 +64,7 @@ def _clean_number(value, *, label: str, low, high, kind=float):
     return number
 
 
-def _clean_preload(preload, engine) -> list[str]:
+def clean_preload(preload, engine) -> list[str]:
     if preload is None:
         return default_preloads()
     if not isinstance(preload, list) or not all(isinstance(item, str) for item in preload):
@@ -91,21 +91,21 @@ def environment_create(
     Docker host placement picks, or to `host` when one is given (a pinned classroom)."""
     defaults = settings.DINDWEB_DEFAULTS
     name = _clean_name(name)
-    cpus = _clean_number(defaults["cpus"] if cpus is None else cpus, label="CPUs",
+    cpus = clean_number(defaults["cpus"] if cpus is None else cpus, label="CPUs",
                          low=0.1, high=settings.DINDWEB_MAX_CPUS)
-    memory_mb = _clean_number(defaults["memory_mb"] if memory_mb is None else memory_mb,
+    memory_mb = clean_number(defaults["memory_mb"] if memory_mb is None else memory_mb,
                               label="Memory (MB)", low=settings.DINDWEB_MIN_MEMORY_MB,
                               high=settings.DINDWEB_MAX_MEMORY_MB, kind=int)
     if lifetime_minutes is None:
         lifetime = min(defaults["lifetime_minutes"], quotas.limits_for(owner).max_lifetime_minutes)
     else:
-        lifetime = _clean_number(lifetime_minutes, label="Lifetime (minutes)", low=1,
+        lifetime = clean_number(lifetime_minutes, label="Lifetime (minutes)", low=1,
                                  high=settings.DINDWEB_MAX_LIFETIME_MINUTES, kind=int)
     host = placement.choose_host(cpus=cpus, memory_mb=memory_mb, pinned=host)
     engine = engine_for(host)
     if not engine.ping():
         raise EngineUnavailable(f"The Docker engine at {host.engine_url} is not answering.")
-    images = _clean_preload(preload, engine)
+    images = clean_preload(preload, engine)
     if Environment.objects.filter(owner=owner, name=name).exists():
         raise Conflict(f"You already have an environment named {name}.")
 
@@ -118,7 +118,7 @@ def environment_create(
     )
     try:
         with transaction.atomic():
-            _lock_quota_of(owner)
+            lock_quota_of(owner)
             placement.check_room(host, cpus=cpus, memory_mb=memory_mb)
             limits = quotas.check_new_environment(owner, cpus=cpus, memory_mb=memory_mb,
                                                   lifetime_minutes=lifetime)
@@ -131,7 +131,7 @@ def environment_create(
     return environment
 
 
-def _lock_quota_of(owner) -> None:
+def lock_quota_of(owner) -> None:
     """Serialise quota checks per user: twenty parallel creates against a limit of three
     must leave three. PostgreSQL locks the owner's row; SQLite's IMMEDIATE transactions
     (settings) already let one writer in at a time."""
@@ -152,16 +152,17 @@ def _move(environment: Environment, allowed: tuple, to: str, detail: str) -> Non
 
 
 def environment_start(*, environment: Environment) -> None:
-    if Environment.objects.filter(pk=environment.pk, moving_to__isnull=False).exists():
+    now = Environment.objects.filter(pk=environment.pk).values("moving_to", "seat__classroom__ended_at").first()
+    if now and now["moving_to"]:
         raise Conflict("It is being moved to another Docker host: start it once the move is done.")
-    if Environment.objects.filter(pk=environment.pk, seat__classroom__ended_at__isnull=False).exists():
+    if now and now["seat__classroom__ended_at"]:
         # Its seat no longer counts against the trainer's classroom quota.
         raise Conflict("Its class has ended: the seat stays stopped until it is deleted.")
     if environment.expires_at and environment.expires_at <= timezone.now():
         raise Conflict(f"The environment expired at {environment.expires_at:%Y-%m-%d %H:%M} UTC:"
                        " extend its lifetime, then start it.")
     with transaction.atomic():
-        _lock_quota_of(environment.owner)
+        lock_quota_of(environment.owner)
         limits, used = quotas.limits_for(environment.owner), quotas.usage_of(environment.owner)
         if environment.status not in quotas.ACTIVE:  # an error'd one may still count as active
             quotas.check_resources(limits, used, cpus=environment.cpus, memory_mb=environment.memory_mb)
@@ -171,7 +172,7 @@ def environment_start(*, environment: Environment) -> None:
 
 def environment_extend(*, environment: Environment, minutes) -> None:
     """Let the environment live `minutes` from now, within the owner's quota."""
-    minutes = _clean_number(minutes, label="Minutes", low=1,
+    minutes = clean_number(minutes, label="Minutes", low=1,
                             high=settings.DINDWEB_MAX_LIFETIME_MINUTES, kind=int)
     if environment.status == Status.DELETING:
         raise Conflict("The environment is being deleted.")
@@ -182,13 +183,13 @@ def environment_extend(*, environment: Environment, minutes) -> None:
 
 def environment_resize(*, environment: Environment, cpus, memory_mb) -> None:
     """New CPU and memory limits, applied by the engine at once (running or not)."""
-    cpus = _clean_number(cpus, label="CPUs", low=0.1, high=settings.DINDWEB_MAX_CPUS)
-    memory_mb = _clean_number(memory_mb, label="Memory (MB)", low=settings.DINDWEB_MIN_MEMORY_MB,
+    cpus = clean_number(cpus, label="CPUs", low=0.1, high=settings.DINDWEB_MAX_CPUS)
+    memory_mb = clean_number(memory_mb, label="Memory (MB)", low=settings.DINDWEB_MIN_MEMORY_MB,
                               high=settings.DINDWEB_MAX_MEMORY_MB, kind=int)
     if environment.status not in (Status.RUNNING, Status.STOPPED):
         raise Conflict(f"The environment is {environment.status}: resize it when it is running or stopped.")
     with transaction.atomic():
-        _lock_quota_of(environment.owner)
+        lock_quota_of(environment.owner)
         if environment.status == Status.RUNNING:
             used = quotas.usage_of(environment.owner)
             others = quotas.Usage(environments=used.environments, cpus=used.cpus - environment.cpus,
@@ -230,13 +231,9 @@ def environment_exec(*, environment: Environment, cmd, timeout=60) -> ExecResult
         raise InvalidRequest("The command must be a non-empty list of strings.")
     if not cmd[0].strip():
         raise InvalidRequest("The command's first word names the program to run.")
-    timeout = _clean_number(timeout, label="The timeout", low=1,
+    timeout = clean_number(timeout, label="The timeout", low=1,
                             high=settings.DINDWEB_MAX_EXEC_TIMEOUT, kind=int)
     if environment.status != Status.RUNNING:
         raise Conflict(f"The environment is {environment.status}: start it before running commands.")
     Environment.objects.filter(pk=environment.pk).update(last_activity_at=timezone.now())
     return engine_for(environment.host).exec(environment.container_id, cmd, timeout=timeout)
-
-
-# The classroom services check the same fields the same way.
-clean_number, clean_preload, lock_quota_of = _clean_number, _clean_preload, _lock_quota_of

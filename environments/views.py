@@ -28,8 +28,7 @@ def _form_context(form: EnvironmentForm) -> dict:
 @require_GET
 def environment_list(request):
     # A trainer's classroom seats live on the classroom pages, not in this list.
-    environments = list(selectors.environments_visible_to(request.user).filter(owner=request.user,
-                                                                             seat__isnull=True))
+    environments = list(selectors.environments_visible_to(request.user).personal().filter(owner=request.user))
     context = {"environments": environments, "any_busy": any(e.is_busy for e in environments),
                "seats": request.user.seats.select_related("classroom"),
                **_form_context(EnvironmentForm())}

@@ -7,6 +7,12 @@ from ..models import Classroom, LabTemplate, Seat
 from ..roles import is_admin, is_trainer
 
 
+def require_trainer(user) -> None:
+    """Classroom pages are for trainers (and admins); to others they do not exist."""
+    if not is_trainer(user):
+        raise Http404("Classroom labs are for trainers.")
+
+
 def templates_visible_to(user):
     if not is_trainer(user):
         return LabTemplate.objects.none()

@@ -71,6 +71,12 @@ class AllowedImage(models.Model):
         return self.reference
 
 
+class EnvironmentQuerySet(models.QuerySet):
+    def personal(self):
+        """Not classroom seats: those belong to their class (its quota, its lifetime, its pages)."""
+        return self.filter(seat__isnull=True)
+
+
 class Environment(models.Model):
     class Status(models.TextChoices):
         CREATING = "creating"
@@ -83,6 +89,8 @@ class Environment(models.Model):
 
     # Statuses during which background work is under way: pages keep polling.
     BUSY = (Status.CREATING, Status.STARTING, Status.STOPPING, Status.DELETING)
+
+    objects = EnvironmentQuerySet.as_manager()
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="environments")
