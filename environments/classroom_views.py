@@ -13,7 +13,7 @@ from .classrooms import access
 from .classrooms.classrooms import (classroom_broadcast, classroom_create, classroom_end,
                                     classroom_provision, classroom_results_csv, classrooms_of,
                                     seat_state, seats_in_use)
-from .classrooms.roster import RosterError, passwords_csv, roster_import
+from .classrooms.roster import passwords_csv, roster_import
 from .classrooms.seats import seat_reset
 from .engine import EngineError
 from .errors import DindwebError, http_status
@@ -62,21 +62,23 @@ def classroom_create_view(request):
     return redirect("classroom_detail", pk=classroom.pk)
 
 
-def _grid(classroom):
-    seats = list(classroom.seats.select_related("student", "environment"))
-    return [{"seat": seat, "state": seat_state(seat)} for seat in seats]
+def _detail(request, classroom, template="classrooms/detail.html", status=200, **extra):
+    """The class's page (or its grid alone), also when it answers a refused action."""
+    seats = classroom.seats.select_related("student", "environment")
+    context = {"classroom": classroom, "rows": [{"seat": seat, "state": seat_state(seat)} for seat in seats],
+               "join_url": request.build_absolute_uri(reverse("join_class", args=[classroom.join_code])),
+               "pending_passwords": classroom.one_time_passwords.filter(used_at__isnull=True).exists(),
+               **extra}
+    return render(request, template, context, status=status)
 
 
 @login_required
 @require_GET
 def classroom_detail(request, pk):
     classroom = access.classroom_for_user(request.user, pk)
-    context = {"classroom": classroom, "rows": _grid(classroom),
-               "join_url": request.build_absolute_uri(reverse("join_class", args=[classroom.join_code])),
-               "pending_passwords": classroom.one_time_passwords.filter(used_at__isnull=True).exists()}
     if request.htmx and request.GET.get("fragment") == "grid":
-        return render(request, "classrooms/detail.html#grid", context)
-    return render(request, "classrooms/detail.html", context)
+        return _detail(request, classroom, "classrooms/detail.html#grid")
+    return _detail(request, classroom)
 
 
 def _act(request, classroom, action: str, call, done: str):
@@ -86,8 +88,7 @@ def _act(request, classroom, action: str, call, done: str):
             result = call()
     except (DindwebError, EngineError) as exc:
         messages.error(request, str(exc))
-        return render(request, "classrooms/detail.html",
-                      {"classroom": classroom, "rows": _grid(classroom)}, status=http_status(exc))
+        return _detail(request, classroom, status=http_status(exc))
     messages.success(request, done.format(result=result))
     return redirect("classroom_detail", pk=classroom.pk)
 
@@ -115,15 +116,10 @@ def classroom_roster(request, pk):
     try:
         with audit.audited(action="classroom.roster", request=request, target=str(classroom)):
             seats = roster_import(classroom=classroom, text=request.POST.get("roster", ""))
-    except RosterError as exc:
-        return render(request, "classrooms/detail.html",
-                      {"classroom": classroom, "rows": _grid(classroom), "roster_error": exc.message,
-                       "roster_problems": exc.problems, "roster_text": request.POST.get("roster", "")},
-                      status=400)
     except (DindwebError, EngineError) as exc:
-        return render(request, "classrooms/detail.html",
-                      {"classroom": classroom, "rows": _grid(classroom), "roster_error": str(exc),
-                       "roster_text": request.POST.get("roster", "")}, status=http_status(exc))
+        # A RosterError also lists its problems, one sentence per line of the roster.
+        return _detail(request, classroom, status=http_status(exc), roster_error=str(exc),
+                       roster_problems=getattr(exc, "problems", []), roster_text=request.POST.get("roster", ""))
     messages.success(request, f"{len(seats)} seats added. Download the one-time passwords of new accounts.")
     return redirect("classroom_detail", pk=classroom.pk)
 
